@@ -1,0 +1,199 @@
+// One request line in, one response line out (oracle-protocol.md, "Transport").
+import { isLoraquantError } from "../errors.ts";
+import { limitError } from "../_fail.ts";
+import type { Json, Request } from "../protocol.ts";
+import { FLOAT_FORMAT_NAMES } from "../format.ts";
+import { OPS } from "./ops.ts";
+
+/** Version of this implementation, reported by `info`. */
+export const ORACLE_VERSION = "0.1.0";
+
+/** The most bytes one request line may hold (64 MiB; the protocol requires at least 16 MiB). */
+export const MAX_LINE_BYTES = 64 * 1024 * 1024;
+
+/** The most numbers one request may hold (2^24; the protocol requires at least 2^22). */
+export const MAX_NUMBERS = 2 ** 24;
+
+/** Block formats the `block` op accepts, listed by `info` beside the float formats. */
+const BLOCK_FORMATS = [
+  "q8_0",
+  "q4_0",
+  "q4_1",
+  "nf4",
+  "fp4-bnb",
+  "mxint8",
+  "mxfp8-e4m3",
+  "mxfp8-e5m2",
+  "mxfp6-e2m3",
+  "mxfp6-e3m2",
+  "mxfp4",
+];
+
+/** The integer dtypes of `int`, `matmul` and `quantize`. */
+const INTEGER_DTYPES = ["int4", "uint4", "int8", "uint8", "int16", "uint16", "int32"];
+
+function countNumbers(value: unknown, limit: number): number {
+  // Counts the numbers (and protocol number strings) of a request, stopping past `limit`.
+  let count = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0 && count <= limit) {
+    const v = stack.pop();
+    if (typeof v === "number" || typeof v === "string") count++;
+    else if (Array.isArray(v)) { for (const item of v) stack.push(item); }
+    else if (v !== null && typeof v === "object") {
+      for (const item of Object.values(v)) stack.push(item);
+    }
+  }
+  return count;
+}
+
+function failure(id: Json, code: string, message: string): string {
+  return JSON.stringify({ id, ok: false, error: { code, message } });
+}
+
+/**
+ * Answers one request line with one response line (no trailing newline).
+ *
+ * @param line The request as text (one JSON object).
+ * @returns The response as text.
+ */
+export function answerLine(line: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch (e) {
+    return failure(null, "E_PARSE", `Request is not JSON: ${(e as Error).message}`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    return failure(null, "E_PARSE", "Request must be a JSON object");
+  }
+  const request = parsed as Request;
+  const id = (request["id"] === undefined ? null : request["id"]) as Json;
+  const op = request["op"];
+  if (typeof op !== "string") {
+    return failure(
+      id,
+      "E_OP",
+      `Missing or non-string "op" (got ${JSON.stringify(op) ?? "nothing"})`,
+    );
+  }
+  const context = {
+    checkLimit(): void {
+      if (countNumbers(request, MAX_NUMBERS) > MAX_NUMBERS) {
+        throw limitError(`Request holds more than ${MAX_NUMBERS} numbers, this oracle's limit`);
+      }
+    },
+  };
+  try {
+    if (op === "info") return JSON.stringify({ id, ok: true, result: info() });
+    if (!Object.hasOwn(OPS, op)) {
+      return failure(
+        id,
+        "E_OP",
+        `Unknown op ${JSON.stringify(op)}; known: info, ${Object.keys(OPS).join(", ")}`,
+      );
+    }
+    const result = OPS[op]!(request, context);
+    return JSON.stringify({ id, ok: true, result });
+  } catch (e) {
+    if (isLoraquantError(e)) return failure(id, e.code, e.message);
+    // An unexpected fault still answers, so the stream goes on; its code says "argument".
+    return failure(
+      id,
+      "E_ARG",
+      `Internal error while answering ${op}: ${(e as Error)?.message ?? e}`,
+    );
+  }
+}
+
+/** The `info` result. */
+export function info(): { [key: string]: Json } {
+  return {
+    name: "@loraquant/reference",
+    version: ORACLE_VERSION,
+    protocol: "1",
+    ops: ["info", ...Object.keys(OPS)],
+    formats: [...FLOAT_FORMAT_NAMES, ...INTEGER_DTYPES, ...BLOCK_FORMATS],
+    limits: { lineBytes: MAX_LINE_BYTES, numbers: MAX_NUMBERS },
+  };
+}
+
+/**
+ * Reads JSON Lines requests from a byte stream and writes one response line per request, in
+ * order. Streams: only the current line is held; a line longer than {@linkcode MAX_LINE_BYTES}
+ * is skipped as it arrives and answered with `E_LIMIT`. Lines of white space get no answer.
+ *
+ * @param input The request bytes.
+ * @param output Where response lines go.
+ */
+export async function serve(
+  input: ReadableStream<Uint8Array>,
+  output: WritableStream<Uint8Array>,
+): Promise<void> {
+  const writer = output.getWriter();
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+  let parts: Uint8Array[] = [];
+  let size = 0;
+  let overflow = false;
+  const pending: string[] = [];
+  const flush = async () => {
+    if (pending.length === 0) return;
+    await writer.write(encoder.encode(pending.join("")));
+    pending.length = 0;
+  };
+  const finishLine = async () => {
+    if (overflow) {
+      pending.push(
+        failure(
+          null,
+          "E_LIMIT",
+          `Request line longer than ${MAX_LINE_BYTES} bytes, this oracle's limit`,
+        ) +
+          "\n",
+      );
+    } else {
+      const bytes = concat(parts, size);
+      const text = decoder.decode(bytes);
+      if (text.trim() !== "") pending.push(answerLine(text) + "\n");
+    }
+    parts = [];
+    size = 0;
+    overflow = false;
+    if (pending.length >= 64) await flush();
+  };
+  for await (const chunk of input) {
+    let start = 0;
+    while (start < chunk.length) {
+      const nl = chunk.indexOf(10, start);
+      const end = nl === -1 ? chunk.length : nl;
+      if (!overflow) {
+        if (size + (end - start) > MAX_LINE_BYTES) {
+          overflow = true;
+          parts = [];
+        } else {
+          parts.push(chunk.slice(start, end));
+        }
+      }
+      size += end - start;
+      if (nl === -1) break;
+      await finishLine();
+      start = nl + 1;
+    }
+    await flush();
+  }
+  if (size > 0 || parts.length > 0) await finishLine();
+  await flush();
+  await writer.close();
+}
+
+function concat(parts: Uint8Array[], size: number): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(Math.min(size, MAX_LINE_BYTES));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
