@@ -14,7 +14,14 @@
  *
  * @module
  */
-export { answerLine, info, MAX_LINE_BYTES, MAX_NUMBERS, serve } from "./oracle/dispatch.ts";
+export {
+  answerLine,
+  info,
+  MAX_LINE_BYTES,
+  MAX_NUMBERS,
+  type OracleLimits,
+  serve,
+} from "./oracle/dispatch.ts";
 import { serve } from "./oracle/dispatch.ts";
 
 if (import.meta.main) {

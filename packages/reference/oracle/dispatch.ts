@@ -14,6 +14,14 @@ export const MAX_LINE_BYTES = 64 * 1024 * 1024;
 /** The most numbers one request may hold (2^24; the protocol requires at least 2^22). */
 export const MAX_NUMBERS = 2 ** 24;
 
+/** Limits of one oracle instance; each defaults to the module's constant. */
+export interface OracleLimits {
+  /** The most bytes of one request line. @default {MAX_LINE_BYTES} */
+  maxLineBytes?: number;
+  /** The most numbers in one request. @default {MAX_NUMBERS} */
+  maxNumbers?: number;
+}
+
 /** Block formats the `block` op accepts, listed by `info` beside the float formats. */
 const BLOCK_FORMATS = [
   "q8_0",
@@ -55,9 +63,11 @@ function failure(id: Json, code: string, message: string): string {
  * Answers one request line with one response line (no trailing newline).
  *
  * @param line The request as text (one JSON object).
+ * @param limits Lower limits than the defaults (for tests and embedding).
  * @returns The response as text.
  */
-export function answerLine(line: string): string {
+export function answerLine(line: string, limits: OracleLimits = {}): string {
+  const maxNumbers = limits.maxNumbers ?? MAX_NUMBERS;
   let parsed: unknown;
   try {
     parsed = JSON.parse(line);
@@ -79,8 +89,8 @@ export function answerLine(line: string): string {
   }
   const context = {
     checkLimit(): void {
-      if (countNumbers(request, MAX_NUMBERS) > MAX_NUMBERS) {
-        throw limitError(`Request holds more than ${MAX_NUMBERS} numbers, this oracle's limit`);
+      if (countNumbers(request, maxNumbers) > maxNumbers) {
+        throw limitError(`Request holds more than ${maxNumbers} numbers, this oracle's limit`);
       }
     },
   };
@@ -125,11 +135,14 @@ export function info(): { [key: string]: Json } {
  *
  * @param input The request bytes.
  * @param output Where response lines go.
+ * @param limits Lower limits than the defaults (for tests and embedding).
  */
 export async function serve(
   input: ReadableStream<Uint8Array>,
   output: WritableStream<Uint8Array>,
+  limits: OracleLimits = {},
 ): Promise<void> {
+  const maxLineBytes = limits.maxLineBytes ?? MAX_LINE_BYTES;
   const writer = output.getWriter();
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
@@ -148,14 +161,14 @@ export async function serve(
         failure(
           null,
           "E_LIMIT",
-          `Request line longer than ${MAX_LINE_BYTES} bytes, this oracle's limit`,
+          `Request line longer than ${maxLineBytes} bytes, this oracle's limit`,
         ) +
           "\n",
       );
     } else {
-      const bytes = concat(parts, size);
+      const bytes = concat(parts);
       const text = decoder.decode(bytes);
-      if (text.trim() !== "") pending.push(answerLine(text) + "\n");
+      if (text.trim() !== "") pending.push(answerLine(text, limits) + "\n");
     }
     parts = [];
     size = 0;
@@ -168,7 +181,7 @@ export async function serve(
       const nl = chunk.indexOf(10, start);
       const end = nl === -1 ? chunk.length : nl;
       if (!overflow) {
-        if (size + (end - start) > MAX_LINE_BYTES) {
+        if (size + (end - start) > maxLineBytes) {
           overflow = true;
           parts = [];
         } else {
@@ -187,9 +200,9 @@ export async function serve(
   await writer.close();
 }
 
-function concat(parts: Uint8Array[], size: number): Uint8Array {
+function concat(parts: Uint8Array[]): Uint8Array {
   if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(Math.min(size, MAX_LINE_BYTES));
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let offset = 0;
   for (const p of parts) {
     out.set(p, offset);

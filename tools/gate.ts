@@ -1,0 +1,64 @@
+// The one gate: everything CI checks, in order, stopping at the first failure.
+//   deno task test            run it all
+//   deno task test --quick    skip the coverage report and the publish dry run
+// Each step prints its command, so a failure can be rerun alone.
+
+interface Step {
+  name: string;
+  args: string[];
+}
+
+const root = new URL("../", import.meta.url).pathname;
+const quick = Deno.args.includes("--quick");
+
+/** The public entry points of every workspace member (for `deno doc --lint`). */
+async function entryPoints(): Promise<string[]> {
+  const rootConfig = JSON.parse(await Deno.readTextFile(`${root}deno.json`));
+  const files: string[] = [];
+  for (const member of rootConfig.workspace as string[]) {
+    const config = JSON.parse(await Deno.readTextFile(`${root}${member}/deno.json`));
+    const exports = typeof config.exports === "string" ? { ".": config.exports } : config.exports;
+    for (const path of Object.values(exports) as string[]) {
+      const file = `${member}/${path}`.replace(/\/\.\//g, "/").replace(/^\.\//, "");
+      if (!files.includes(file)) files.push(file);
+    }
+  }
+  return files;
+}
+
+const steps: Step[] = [
+  { name: "format", args: ["fmt", "--check"] },
+  { name: "lint", args: ["lint"] },
+  { name: "type check", args: ["check", "."] },
+  {
+    name: "tests, doc examples and coverage",
+    args: ["test", "-A", "--doc", "--parallel", "--coverage=coverage"],
+  },
+  ...(quick ? [] : [{ name: "coverage report", args: ["coverage", "coverage"] }]),
+  { name: "doc lint of the entry points", args: ["doc", "--lint", ...await entryPoints()] },
+  ...(quick ? [] : [{ name: "publish dry run", args: ["publish", "--dry-run", "--allow-dirty"] }]),
+];
+
+await Deno.remove(`${root}coverage`, { recursive: true }).catch(() => {});
+const started = performance.now();
+for (const [i, step] of steps.entries()) {
+  console.log(`\n━━ [${i + 1}/${steps.length}] ${step.name}: deno ${step.args.join(" ")}`);
+  const t0 = performance.now();
+  const { code } = await new Deno.Command(Deno.execPath(), {
+    args: step.args,
+    cwd: root,
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  const seconds = ((performance.now() - t0) / 1000).toFixed(1);
+  if (code !== 0) {
+    console.error(
+      `\n✗ ${step.name} failed (exit ${code}, ${seconds} s). Rerun: deno ${step.args.join(" ")}`,
+    );
+    Deno.exit(code);
+  }
+  console.log(`✓ ${step.name} (${seconds} s)`);
+}
+console.log(
+  `\nAll ${steps.length} checks passed in ${((performance.now() - started) / 1000).toFixed(0)} s.`,
+);
