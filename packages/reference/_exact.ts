@@ -43,10 +43,18 @@ export type Rounding = "nearest-even" | "nearest-away" | "toward-zero" | "stocha
 
 /**
  * Rounds the magnitude |x| of a finite float64 to the grid with an unbounded exponent (eq. (3)).
- * `u` ∈ [0, 1) is the stochastic draw. The result is exact: |x| = (n + r)·2^q with integer n and
- * 0 ≤ r < 1 computed by exact power-of-two scaling.
+ * `u` ∈ [0, 1) is the stochastic draw and `negative` the sign of x, which stochastic rounding
+ * needs: the protocol compares u with (x − lo)/(hi − lo) by VALUE, so for a negative x the draw
+ * decides between the neighbours of x, not of |x| (docs/semantics.md §2). The result is exact:
+ * |x| = (n + r)·2^q with integer n and 0 ≤ r < 1 computed by exact power-of-two scaling.
  */
-export function roundMagnitude(ax: number, grid: Grid, rounding: Rounding, u: number): number {
+export function roundMagnitude(
+  ax: number,
+  grid: Grid,
+  rounding: Rounding,
+  u: number,
+  negative = false,
+): number {
   if (ax === 0) return 0;
   const e = exponentOf(ax);
   const q = Math.max(e, grid.emin) - grid.mantissaBits;
@@ -55,16 +63,30 @@ export function roundMagnitude(ax: number, grid: Grid, rounding: Rounding, u: nu
   const scaled = q < -1022 ? ax * pow2(-q - 1022) * pow2(1022) : ax * pow2(-q);
   const n = Math.floor(scaled);
   const r = scaled - n; // exact: both have the same exponent range
-  const up = decideUp(r === 0 ? 0 : r < 0.5 ? -1 : r > 0.5 ? 1 : 0, r, n % 2 === 1, rounding, u);
+  const up = decideUp(
+    r === 0 ? 0 : r < 0.5 ? -1 : r > 0.5 ? 1 : 0,
+    r,
+    n % 2 === 1,
+    rounding,
+    u,
+    negative,
+  );
   const m = up ? n + 1 : n;
   return m * pow2(q);
 }
 
 /**
- * The one rounding decision. `side` is the sign of r − 1/2 (0 also when r = 0; `r` tells those
- * apart), `odd` whether the lower neighbour's last digit is odd.
+ * The one rounding decision: whether the MAGNITUDE goes up. `side` is the sign of r − 1/2 (0 also
+ * when r = 0; `r` tells those apart), `odd` whether the lower neighbour's last digit is odd.
  */
-function decideUp(side: number, r: number, odd: boolean, rounding: Rounding, u: number): boolean {
+function decideUp(
+  side: number,
+  r: number,
+  odd: boolean,
+  rounding: Rounding,
+  u: number,
+  negative: boolean,
+): boolean {
   if (r === 0) return false;
   switch (rounding) {
     case "nearest-even":
@@ -74,7 +96,10 @@ function decideUp(side: number, r: number, odd: boolean, rounding: Rounding, u: 
     case "toward-zero":
       return false;
     case "stochastic":
-      return u < r;
+      // By value: x > 0 goes to hi = n + 1 when u < r. For x < 0 the value's upper neighbour hi
+      // is −n, reached when u < (x − lo)/(hi − lo) = 1 − r, i.e. when r < 1 − u (1 − u is
+      // exact: u is a multiple of 2^−53); the magnitude goes up otherwise.
+      return negative ? !(r < 1 - u) : u < r;
   }
 }
 
@@ -168,6 +193,16 @@ export function drawNumerator(u: number): bigint {
 }
 
 /**
+ * The stochastic decision on exact integers, by value (see `decideUp`): with r = rem/d and
+ * u = k/2^53, a positive value's magnitude goes up when u < r ⇔ k·d < rem·2^53; a negative
+ * value's when NOT u < 1 − r ⇔ NOT k·d < (d − rem)·2^53.
+ */
+function stochasticUp(negative: boolean, rem: bigint, d: bigint, u: number): boolean {
+  const k = drawNumerator(u);
+  return negative ? !(k * d < (d - rem) << 53n) : k * d < rem << 53n;
+}
+
+/**
  * Rounds the exact rational value ONCE to a grid with an unbounded exponent (eq. (4)) and
  * returns the signed float64 result (−0 when a negative value rounds to zero; ±Infinity only if
  * the rounded magnitude exceeds float64's range). Callers apply the format's overflow rule.
@@ -197,8 +232,7 @@ export function roundRational(x: Rational, grid: Grid, rounding: Rounding, u: nu
         up = false;
         break;
       case "stochastic":
-        // u < rem/d ⇔ k·d < rem·2^53 with u = k/2^53.
-        up = drawNumerator(u) * d < rem << 53n;
+        up = stochasticUp(x.neg, rem, d, u);
         break;
     }
   }
@@ -227,7 +261,7 @@ export function roundRationalToInteger(x: Rational, rounding: Rounding, u: numbe
         up = false;
         break;
       case "stochastic":
-        up = drawNumerator(u) * x.den < rem << 53n;
+        up = stochasticUp(x.neg, rem, x.den, u);
         break;
     }
   }

@@ -83,7 +83,7 @@ export function roundValue(
     return negative ? -f.max : f.max;
   }
   if (f.name === "float64") return x;
-  const magnitude = roundMagnitude(Math.abs(x), f, rounding, u);
+  const magnitude = roundMagnitude(Math.abs(x), f, rounding, u, negative);
   let y = magnitude;
   if (magnitude > f.max) {
     if (saturate || rounding === "toward-zero" || !f.hasNaN) y = f.max;

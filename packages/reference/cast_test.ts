@@ -272,7 +272,7 @@ Deno.test("cast() refuses NaN into formats without NaN, naming the element", () 
   assertThrows(() => cast([1], "fp4-e2m1", { rounding: "stochastic", seed: 2 ** 53 }), RangeError);
 });
 
-Deno.test("stochastic cast() lands on a neighbour, up exactly when u < (x − lo)/(hi − lo)", () => {
+Deno.test("stochastic cast() lands on a neighbour, hi exactly when u < (x − lo)/(hi − lo) by value", () => {
   // u comes from SplitMix64 seed 7, re-derived here with plain BigInt arithmetic.
   const mask = (1n << 64n) - 1n;
   let state = 7n;
@@ -283,23 +283,32 @@ Deno.test("stochastic cast() lands on a neighbour, up exactly when u < (x − lo
     z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & mask;
     return Number((z ^ (z >> 31n)) >> 11n) / 2 ** 53;
   };
-  const xs = Array.from(
-    { length: 2000 },
-    (_, i) => 1 + (i % 97) / 97 * 2 ** -9 + (i % 5 === 0 ? 2 ** -10 : 0),
-  );
+  // Values in [1, 2) and (−2, −1], where float16's gap is 2^−10; every third one negative.
+  const xs = Array.from({ length: 3000 }, (_, i) => {
+    const m = 1 + (i % 97) / 97 * 2 ** -9 + (i % 5 === 0 ? 2 ** -10 : 0);
+    return i % 3 === 0 ? -m : m;
+  });
   const y = cast(xs, "float16", { rounding: "stochastic", seed: 7 });
   let ups = 0, expectedUps = 0;
   xs.forEach((x, i) => {
     const u = draw();
-    const lo = expectedRound(x, "float16", "toward-zero");
-    const hi = lo === x ? lo : lo + 2 ** -10;
+    // lo ≤ x ≤ hi, the neighbours BY VALUE (floor and ceiling on the 2^−10 grid).
+    const lo = Math.floor(x * 1024) / 1024;
+    const hi = lo === x ? x : lo + 2 ** -10;
     const want = lo === x ? x : (u < (x - lo) / (hi - lo) ? hi : lo); // exact: few bits
     assertEquals(y[i], want, `x[${i}] = ${x}`);
     if (y[i] !== lo) ups++;
-    expectedUps += (x - lo) / 2 ** -10;
+    expectedUps += (x - lo) * 1024;
   });
   // Unbiased on average: the number of ups is within 5σ of its expectation.
   assert(Math.abs(ups - expectedUps) < 5 * Math.sqrt(xs.length / 4), `${ups} vs ${expectedUps}`);
+  // The protocol's own example, and the mirror image of it by value.
+  assertEquals(
+    [...cast([0.1, 0.1, 0.1, 0.1], "float16", { rounding: "stochastic", seed: 42 })].map((v) =>
+      encode(v, "float16")
+    ),
+    [11878, 11879, 11879, 11879],
+  );
 });
 
 Deno.test("cast() leaves infinite inputs unrounded, whatever the rule", () => {
