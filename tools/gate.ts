@@ -40,6 +40,11 @@ const steps: Step[] = [
 ];
 
 await Deno.remove(`${root}coverage`, { recursive: true }).catch(() => {});
+// WebGPU (wgpu) in Deno wants a runtime directory; give it a private one when none is set.
+const env: Record<string, string> = {};
+if (!Deno.env.get("XDG_RUNTIME_DIR")) {
+  env.XDG_RUNTIME_DIR = await Deno.makeTempDir({ prefix: "loraquant-xdg-" });
+}
 const started = performance.now();
 for (const [i, step] of steps.entries()) {
   console.log(`\n━━ [${i + 1}/${steps.length}] ${step.name}: deno ${step.args.join(" ")}`);
@@ -47,6 +52,7 @@ for (const [i, step] of steps.entries()) {
   const { code } = await new Deno.Command(Deno.execPath(), {
     args: step.args,
     cwd: root,
+    env,
     stdout: "inherit",
     stderr: "inherit",
   }).output();

@@ -218,7 +218,8 @@ export function encode(x: number, format: FloatFormatName): number | bigint {
  * assertEquals(decode(0x3c00, "float16"), 1);
  * assertEquals(decode(0x7e, "fp8-e4m3"), 448);
  * assertEquals(decode(0x7f, "fp8-e4m3"), NaN);
- * assertEquals(decode(0x3f, "fp6-e2m3"), 7.5);
+ * assertEquals(decode(0x1f, "fp6-e2m3"), 7.5);
+ * assertEquals(decode(0x3f, "fp6-e2m3"), -7.5);
  * ```
  */
 export function decode(bits: number | bigint, format: FloatFormatName): number {
