@@ -170,7 +170,21 @@ export function cast(
  * ```
  */
 export function encode(x: number, format: "float64"): bigint;
+/**
+ * Encodes a value of a narrower format as its bit pattern (a number).
+ *
+ * @param x A value representable in the format.
+ * @param format The format.
+ * @returns The unsigned bit pattern.
+ */
 export function encode(x: number, format: Exclude<FloatFormatName, "float64">): number;
+/**
+ * Encodes a value of any format as its bit pattern (bigint for float64, number otherwise).
+ *
+ * @param x A value representable in the format.
+ * @param format The format.
+ * @returns The unsigned bit pattern.
+ */
 export function encode(x: number, format: FloatFormatName): number | bigint;
 export function encode(x: number, format: FloatFormatName): number | bigint {
   const f = floatFormat(format);

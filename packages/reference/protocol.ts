@@ -154,6 +154,14 @@ export function encodeMatrix(
  * ```
  */
 export function readVector(request: Request, name: string): Float64Array;
+/**
+ * Reads an optional vector argument.
+ *
+ * @param request The request.
+ * @param name The argument's name.
+ * @param options `optional: true`.
+ * @returns The decoded vector, or `undefined` when absent.
+ */
 export function readVector(
   request: Request,
   name: string,
@@ -229,6 +237,14 @@ export interface RawMatrix {
  * ```
  */
 export function readMatrix(request: Request, name: string): RawMatrix;
+/**
+ * Reads an optional matrix argument, without checking its element count.
+ *
+ * @param request The request.
+ * @param name The argument's name.
+ * @param options `optional: true`.
+ * @returns The raw matrix, or `undefined` when absent.
+ */
 export function readMatrix(
   request: Request,
   name: string,
