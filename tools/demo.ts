@@ -102,7 +102,7 @@ for (const profile of ["exact", "pytorch", "onnx"]) {
   console.log(`  profile ${profile.padEnd(8)} q = ${r.q.data[0]}`);
 }
 
-section(6, "Four bits: one block of 32 values in llama.cpp's q4_0 and bitsandbytes' NF4");
+section(6, "Block formats on the same data: llama.cpp, bitsandbytes, OCP MX");
 const block = Array.from({ length: 64 }, (_, i) => Math.sin(i * 0.7) * (1 + (i % 5)));
 for (const format of ["q4_0", "q8_0", "nf4", "mxfp4"]) {
   const x = format === "nf4" ? block : block.slice(0, 32);

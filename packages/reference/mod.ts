@@ -37,3 +37,6 @@ export * from "./dora.ts";
 export * from "./params.ts";
 export * from "./train.ts";
 export * from "./protocol.ts";
+export * from "./ggml.ts";
+export * from "./bitsandbytes.ts";
+export * from "./microscaling.ts";
