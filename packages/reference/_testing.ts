@@ -28,3 +28,21 @@ export function anyDouble(): fc.Arbitrary<number> {
     ),
   );
 }
+
+/**
+ * The exact value of a finite double as n / 2^k (n a signed BigInt, k ≥ 0), read from its bits
+ * with a DataView: independent of the code under test.
+ */
+export function binaryFraction(x: number): { n: bigint; k: bigint } {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, x);
+  const bits = view.getBigUint64(0);
+  const sign = bits >> 63n ? -1n : 1n;
+  const e = Number((bits >> 52n) & 0x7ffn);
+  const f = bits & ((1n << 52n) - 1n);
+  const mant = e === 0 ? f : f | (1n << 52n);
+  const exp = (e === 0 ? 1 : e) - 1075; // x = mant · 2^exp
+  return exp >= 0
+    ? { n: sign * (mant << BigInt(exp)), k: 0n }
+    : { n: sign * mant, k: BigInt(-exp) };
+}

@@ -1,24 +1,9 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
 import fc from "fast-check";
-import { fcParams } from "./_testing.ts";
+import { binaryFraction, fcParams } from "./_testing.ts";
 import { calibrate, calibrateRange } from "./calibrate.ts";
 import { LoraquantRangeError, LoraquantTypeError } from "./errors.ts";
 import { roundHalfToEven } from "./rounding.ts";
-
-// Independent exact model: float64 → (n, k) with x = n / 2^k, from the bits (DataView).
-function fraction(x: number): { n: bigint; k: bigint } {
-  const view = new DataView(new ArrayBuffer(8));
-  view.setFloat64(0, x);
-  const bits = view.getBigUint64(0);
-  const sign = bits >> 63n ? -1n : 1n;
-  const e = Number((bits >> 52n) & 0x7ffn);
-  const f = bits & ((1n << 52n) - 1n);
-  const mant = e === 0 ? f : f | (1n << 52n);
-  const exp = (e === 0 ? 1 : e) - 1075;
-  return exp >= 0
-    ? { n: sign * (mant << BigInt(exp)), k: 0n }
-    : { n: sign * mant, k: BigInt(-exp) };
-}
 
 function neighbour(x: number, up: boolean): number {
   const view = new DataView(new ArrayBuffer(8));
@@ -32,10 +17,10 @@ function neighbour(x: number, up: boolean): number {
  * no larger than for either neighbour of s (strictly smaller unless s's last bit is 0).
  */
 function assertNearestQuotient(s: number, a: number, b: number, k: number): void {
-  const fa = fraction(a);
-  const fb = fraction(b);
+  const fa = binaryFraction(a);
+  const fb = binaryFraction(b);
   const dist = (c: number) => {
-    const fc_ = fraction(c);
+    const fc_ = binaryFraction(c);
     const K = [fa.k, fb.k, fc_.k].reduce((m, v) => (v > m ? v : m));
     const exact = (fa.n << (K - fa.k)) - (fb.n << (K - fb.k));
     const d = (fc_.n << (K - fc_.k)) * BigInt(k) - exact;
@@ -46,7 +31,7 @@ function assertNearestQuotient(s: number, a: number, b: number, k: number): void
     const other of [neighbour(s, true), ...(s > Number.MIN_VALUE ? [neighbour(s, false)] : [])]
   ) {
     const there = dist(other);
-    const evenHere = (fraction(s).n & 1n) === 0n || fraction(s).k === 0n;
+    const evenHere = (binaryFraction(s).n & 1n) === 0n || binaryFraction(s).k === 0n;
     assert(
       here < there || (here === there && evenHere),
       `${s} is not nearest to (${a} − ${b}) / ${k}`,
@@ -101,8 +86,8 @@ Deno.test("`calibrateRange()` asymmetric scale does not round max − min first"
         const p = calibrateRange([mn, hi], "uint8", { scheme: "asymmetric" });
         assertNearestQuotient(p.scale, hi, mn, 255);
         // zeroPoint = 0 − roundHalfEven(mn / scale) on the exact quotient, clamped to [0, 255].
-        const a = fraction(mn);
-        const s = fraction(p.scale);
+        const a = binaryFraction(mn);
+        const s = binaryFraction(p.scale);
         const z = -roundHalfEvenModel(a.n << s.k, s.n << a.k);
         assertEquals(p.zeroPoint, Number(z < 0n ? 0n : z > 255n ? 255n : z));
       },

@@ -1,6 +1,6 @@
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "@std/assert";
 import fc from "fast-check";
-import { fcParams } from "./_testing.ts";
+import { binaryFraction, fcParams } from "./_testing.ts";
 import { LoraquantRangeError, LoraquantTypeError } from "./errors.ts";
 import { metrics } from "./metrics.ts";
 
@@ -63,18 +63,6 @@ Deno.test("`metrics()` does not lose small differences next to large values", ()
   assertEquals(metrics([Number.MIN_VALUE], [0]).rmse, Number.MIN_VALUE);
 });
 
-/** r = n_r / 2^k from the bits of a positive double (DataView; independent of the module). */
-function fraction(r: number): { n: bigint; k: bigint } {
-  const view = new DataView(new ArrayBuffer(8));
-  view.setFloat64(0, r);
-  const bits = view.getBigUint64(0);
-  const e = Number((bits >> 52n) & 0x7ffn);
-  const f = bits & ((1n << 52n) - 1n);
-  const mant = e === 0 ? f : f | (1n << 52n);
-  const exp = (e === 0 ? 1 : e) - 1075;
-  return exp >= 0 ? { n: mant << BigInt(exp), k: 0n } : { n: mant, k: BigInt(-exp) };
-}
-
 Deno.test("`metrics()` rmse is the square root of the exact mean, rounded once", () => {
   // r is the nearest double to √(S/n) iff (r − ulp/2)² ≤ S/n ≤ (r + ulp/2)², i.e. with
   // r = m/2^k: (2m − 1)²·n ≤ 4^(k+1)·S ≤ (2m + 1)²·n, all BigInt (S an integer here).
@@ -88,7 +76,7 @@ Deno.test("`metrics()` rmse is the square root of the exact mean, rounded once",
         const n = BigInt(d.length);
         const r = metrics(x, y).rmse;
         if (S === 0n) return assertEquals(r, 0);
-        const { n: m, k } = fraction(r);
+        const { n: m, k } = binaryFraction(r);
         const lhs = (1n << (2n * (k + 1n))) * S;
         assert((2n * m - 1n) ** 2n * n <= lhs && lhs <= (2n * m + 1n) ** 2n * n, `rmse ${r}`);
       },

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
 import fc from "fast-check";
-import { fcParams } from "./_testing.ts";
+import { binaryFraction, fcParams } from "./_testing.ts";
 import { exactRound, roundQuotient } from "./_affine.ts";
 import { LoraquantRangeError, LoraquantTypeError } from "./errors.ts";
 import { matrix } from "./matrix.ts";
@@ -11,24 +11,10 @@ import { SplitMix64 } from "./splitmix64.ts";
 // An independent exact model: a float64 as the fraction n / 2^k read from its bits (DataView),
 // and BigInt comparisons. Shares no code with _exact.ts.
 
-function fraction(x: number): { n: bigint; k: bigint } {
-  const view = new DataView(new ArrayBuffer(8));
-  view.setFloat64(0, x);
-  const bits = view.getBigUint64(0);
-  const sign = bits >> 63n ? -1n : 1n;
-  const e = Number((bits >> 52n) & 0x7ffn);
-  const f = bits & ((1n << 52n) - 1n);
-  const mant = e === 0 ? f : f | (1n << 52n);
-  const exp = (e === 0 ? 1 : e) - 1075; // x = mant · 2^exp
-  return exp >= 0
-    ? { n: sign * (mant << BigInt(exp)), k: 0n }
-    : { n: sign * mant, k: BigInt(-exp) };
-}
-
 /** floor(x / s) and the fraction (x / s − floor) as num/den, den > 0, for s > 0. */
 function floorAndFraction(x: number, s: number): { floor: bigint; num: bigint; den: bigint } {
-  const a = fraction(x);
-  const b = fraction(s);
+  const a = binaryFraction(x);
+  const b = binaryFraction(s);
   // x / s = (a.n · 2^b.k) / (b.n · 2^a.k)
   let num = a.n * (1n << b.k);
   const den = b.n * (1n << a.k);
@@ -201,8 +187,8 @@ Deno.test("`quantize()` error is at most scale/2 inside the range", () => {
           const level = q.data[i]!;
           // Inside the range (not clamped): |x − (q − z)·s| ≤ s/2, checked exactly:
           // 2·|x·2^K − (q − z)·s·2^K| ≤ s·2^K with everything as BigInt fractions.
-          const a = fraction(values[i]!);
-          const b = fraction(s);
+          const a = binaryFraction(values[i]!);
+          const b = binaryFraction(s);
           const K = a.k > b.k ? a.k : b.k;
           const xs = a.n << (K - a.k);
           const ss = b.n << (K - b.k);

@@ -1,24 +1,9 @@
 import { assert, assertEquals, assertThrows } from "@std/assert";
 import fc from "fast-check";
-import { fcParams } from "./_testing.ts";
+import { binaryFraction, fcParams } from "./_testing.ts";
 import { LoraquantRangeError } from "./errors.ts";
 import { matrix } from "./matrix.ts";
 import { ternary } from "./ternary.ts";
-
-/** x = n / 2^k from the bits (DataView), independent of the module's exact arithmetic. */
-function fraction(x: number): { n: bigint; k: bigint } {
-  const view = new DataView(new ArrayBuffer(8));
-  view.setFloat64(0, x);
-  const bits = view.getBigUint64(0);
-  const sign = bits >> 63n ? -1n : 1n;
-  const e = Number((bits >> 52n) & 0x7ffn);
-  const f = bits & ((1n << 52n) - 1n);
-  const mant = e === 0 ? f : f | (1n << 52n);
-  const exp = (e === 0 ? 1 : e) - 1075;
-  return exp >= 0
-    ? { n: sign * (mant << BigInt(exp)), k: 0n }
-    : { n: sign * mant, k: BigInt(-exp) };
-}
 
 Deno.test("`ternary()` computes the absmean scale and levels of a hand example", () => {
   const { q, scale, y } = ternary(matrix([2, 3], [0.5, -1, 0.25, 2, -0.75, 1.5]));
@@ -45,9 +30,9 @@ Deno.test("`ternary()` rounds the exact quotient, ties to even, and y = q·γ wi
       fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { minLength: 1, maxLength: 12 }),
       (values) => {
         const { q, scale, y } = ternary(matrix([1, values.length], values));
-        const g = fraction(scale);
+        const g = binaryFraction(scale);
         for (let i = 0; i < values.length; i++) {
-          const a = fraction(values[i]!);
+          const a = binaryFraction(values[i]!);
           // x / γ = (a.n · 2^g.k) / (g.n · 2^a.k); compare 2|x/γ| with 1 (the tie at 1/2).
           const num = a.n * (1n << g.k);
           const den = g.n * (1n << a.k);

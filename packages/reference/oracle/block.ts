@@ -2,9 +2,13 @@
 // bit-compatible — llama.cpp q8_0/q4_0/q4_1, bitsandbytes nf4/fp4-bnb, OCP MX.
 import { argError, show } from "../_fail.ts";
 import { checkBlockLength } from "../_block.ts";
-import { BITSANDBYTES_BLOCK_SIZES, quantizeBitsandbytes } from "../bitsandbytes.ts";
-import { GGML_BLOCK_SIZE, type GgmlBlock, quantizeGgml } from "../ggml.ts";
-import { MX_BLOCK_SIZE, MX_SCALE_MODES, quantizeMx } from "../microscaling.ts";
+import {
+  BITSANDBYTES_BLOCK_SIZES,
+  BITSANDBYTES_FORMATS,
+  quantizeBitsandbytes,
+} from "../bitsandbytes.ts";
+import { GGML_BLOCK_SIZE, GGML_FORMATS, type GgmlBlock, quantizeGgml } from "../ggml.ts";
+import { MX_BLOCK_SIZE, MX_FORMATS, MX_SCALE_MODES, quantizeMx } from "../microscaling.ts";
 import {
   describe,
   encodeNumber,
@@ -15,28 +19,16 @@ import {
 } from "../protocol.ts";
 import type { OpHandler } from "./handler.ts";
 
-/** The formats of `block`, as the protocol spells them. */
-const BLOCK_FORMATS = [
-  "q8_0",
-  "q4_0",
-  "q4_1",
-  "nf4",
-  "fp4-bnb",
-  "mxint8",
-  "mxfp8-e4m3",
-  "mxfp8-e5m2",
-  "mxfp6-e2m3",
-  "mxfp6-e3m2",
-  "mxfp4",
-] as const;
+/** The formats of `block`, as the protocol spells them: ggml, bitsandbytes, then OCP MX. */
+export const BLOCK_FORMATS = [...GGML_FORMATS, ...BITSANDBYTES_FORMATS, ...MX_FORMATS] as const;
 
 type BlockFormat = typeof BLOCK_FORMATS[number];
 
 type Family = "ggml" | "bitsandbytes" | "mx";
 
 function familyOf(format: BlockFormat): Family {
-  if (format === "q8_0" || format === "q4_0" || format === "q4_1") return "ggml";
-  if (format === "nf4" || format === "fp4-bnb") return "bitsandbytes";
+  if ((GGML_FORMATS as readonly string[]).includes(format)) return "ggml";
+  if ((BITSANDBYTES_FORMATS as readonly string[]).includes(format)) return "bitsandbytes";
   return "mx";
 }
 

@@ -4,6 +4,8 @@ import { limitError } from "../_fail.ts";
 import type { Json, Request } from "../protocol.ts";
 import { FLOAT_FORMAT_NAMES } from "../format.ts";
 import { OPS } from "./ops.ts";
+import { BLOCK_FORMATS } from "./block.ts";
+import { INTEGER_DTYPES } from "../dtype.ts";
 
 /** Version of this implementation, reported by `info`. */
 export const ORACLE_VERSION = "0.1.0";
@@ -21,24 +23,6 @@ export interface OracleLimits {
   /** The most numbers in one request. @default {MAX_NUMBERS} */
   maxNumbers?: number;
 }
-
-/** Block formats the `block` op accepts, listed by `info` beside the float formats. */
-const BLOCK_FORMATS = [
-  "q8_0",
-  "q4_0",
-  "q4_1",
-  "nf4",
-  "fp4-bnb",
-  "mxint8",
-  "mxfp8-e4m3",
-  "mxfp8-e5m2",
-  "mxfp6-e2m3",
-  "mxfp6-e3m2",
-  "mxfp4",
-];
-
-/** The integer dtypes of `int`, `matmul` and `quantize`. */
-const INTEGER_DTYPES = ["int4", "uint4", "int8", "uint8", "int16", "uint16", "int32"];
 
 function countNumbers(value: unknown, limit: number): number {
   // Counts the numbers (and protocol number strings) of a request, stopping past `limit`.
