@@ -3,7 +3,15 @@
 // error scopes (so a failure names its kernel); read() submits them all with one copy into a
 // staging buffer and awaits the scopes, the map and the device-loss signal together.
 import { LoraquantRangeError, LoraquantTypeError } from "@loraquant/reference/errors";
-import type { Batch, CastFromFloat32Options, GpuHandle, ReadResults } from "./batch.ts";
+import type {
+  Batch,
+  CastFromFloat32Options,
+  GpuArray,
+  GpuArrayType,
+  GpuHandle,
+  KernelOperation,
+  ReadResults,
+} from "./batch.ts";
 import {
   CAST_DECODE_WGSL,
   CAST_ENCODE_WGSL,
@@ -53,7 +61,7 @@ interface Output {
   readonly bytes: number;
 }
 
-const outputs = new WeakMap<GpuHandle<Float32Array | Uint32Array>, Output>();
+const outputs = new WeakMap<GpuHandle<GpuArray>, Output>();
 
 const STORAGE_IN = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
 const STORAGE_OUT = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC;
@@ -137,10 +145,10 @@ export class BatchImpl implements Batch {
     }
   }
 
-  #output<T extends Float32Array | Uint32Array>(
+  #output<T extends GpuArray>(
     kernel: string,
     shape: readonly number[],
-    arrayType: { new (buffer: ArrayBuffer): T },
+    arrayType: GpuArrayType<T>,
     buffer: GPUBuffer | null,
   ): GpuHandle<T> {
     const length = shape.reduce((p, d) => p * d, 1);
@@ -150,7 +158,7 @@ export class BatchImpl implements Batch {
   }
 
   /** The output of an earlier operation of this batch, or an E_ARG error. */
-  #ownInput(what: string, handle: GpuHandle<Float32Array | Uint32Array>): Output {
+  #ownInput(what: string, handle: GpuHandle<GpuArray>): Output {
     const out = outputs.get(handle);
     if (!out || out.batch !== this) {
       throw argError(`Cannot ${what}: the input handle belongs to another batch`);
@@ -158,7 +166,7 @@ export class BatchImpl implements Batch {
     return out;
   }
 
-  #upload(data: Float32Array | Uint32Array, label: string): GPUBuffer {
+  #upload(data: GpuArray, label: string): GPUBuffer {
     const device = this.#rt.device;
     pushErrors(device);
     const buffer = this.#rt.acquire(Math.max(data.byteLength, 4), STORAGE_IN, label);
@@ -181,40 +189,138 @@ export class BatchImpl implements Batch {
     outputBytes: number,
     workgroups: { x: number; y: number },
   ): GPUBuffer {
+    const output = this.#rt.acquire(
+      Math.max(outputBytes, 4),
+      STORAGE_OUT,
+      `${kernel.name} output`,
+    );
+    this.#buffers.push(output);
+    this.#record(kernel, constants, params, [...inputs, { buffer: output, bytes: outputBytes }], [
+      workgroups.x,
+      workgroups.y,
+    ]);
+    return output;
+  }
+
+  /** Records one dispatch over already-bound buffers: params in binding 0, `buffers` in 1…. */
+  #record(
+    kernel: KernelSource,
+    constants: OverrideConstants,
+    params: Uint32Array,
+    buffers: readonly { buffer: GPUBuffer; bytes: number }[],
+    workgroups: readonly [number, number?, number?],
+  ): void {
     const rt = this.#rt;
     const device = rt.device;
     const compiled = rt.kernel(kernel, constants);
     this.#errors.push(compiled.error);
     pushErrors(device);
-    const uniform = rt.acquire(16, UNIFORM, `${kernel.name} params`);
-    device.queue.writeBuffer(uniform, 0, params);
-    const output = rt.acquire(Math.max(outputBytes, 4), STORAGE_OUT, `${kernel.name} output`);
-    this.#buffers.push(uniform, output);
+    const paramBytes = Math.max(16, Math.ceil(params.byteLength / 16) * 16);
+    const padded = new Uint32Array(paramBytes / 4);
+    padded.set(params);
+    const uniform = rt.acquire(paramBytes, UNIFORM, `${kernel.name} params`);
+    device.queue.writeBuffer(uniform, 0, padded);
+    this.#buffers.push(uniform);
     const bindGroup = device.createBindGroup({
       label: kernel.name,
       layout: compiled.pipeline.getBindGroupLayout(0),
       entries: [
-        { binding: 0, resource: { buffer: uniform, size: 16 } },
-        ...inputs.map((input, i) => ({
+        { binding: 0, resource: { buffer: uniform, size: paramBytes } },
+        ...buffers.map((b, i) => ({
           binding: i + 1,
-          resource: { buffer: input.buffer, size: Math.max(input.bytes, 4) },
+          resource: { buffer: b.buffer, size: Math.max(b.bytes, 4) },
         })),
-        {
-          binding: inputs.length + 1,
-          resource: { buffer: output, size: Math.max(outputBytes, 4) },
-        },
       ],
     });
     const encoder = device.createCommandEncoder({ label: kernel.name });
     const pass = encoder.beginComputePass({ label: kernel.name });
     pass.setPipeline(compiled.pipeline);
     pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(workgroups.x, workgroups.y);
+    pass.dispatchWorkgroups(workgroups[0], workgroups[1] ?? 1, workgroups[2] ?? 1);
     pass.end();
     this.#commands.push(encoder.finish());
     this.#errors.push(popErrors(device, kernel.name, "dispatch"));
     this.#kernels.push(kernel.name);
-    return output;
+  }
+
+  run(operation: KernelOperation): GpuHandle<GpuArray>[] {
+    const { kernel, params, inputs, outputs: specs, workgroups } = operation;
+    const what = `run ${kernel?.name ?? "a kernel"}`;
+    this.#checkOpen(what);
+    if (!(params instanceof Uint32Array)) {
+      throw argError(`Cannot ${what}: params must be a Uint32Array`);
+    }
+    const max = this.#limits.maxComputeWorkgroupsPerDimension;
+    for (const w of workgroups) {
+      if (w === undefined) continue;
+      if (!Number.isSafeInteger(w) || w < 0) {
+        throw argError(`Cannot ${what}: workgroup counts must be non-negative integers, got ${w}`);
+      }
+      if (w > max) {
+        throw new LoraquantRangeError(
+          "E_LIMIT",
+          `Cannot ${what}: ${w} workgroups exceed this adapter's maxComputeWorkgroupsPerDimension of ${max}`,
+        );
+      }
+    }
+    const aliases = new Map<number, number>(); // input index → output index
+    specs.forEach((spec, j) => {
+      if (spec.aliasOf === undefined) return;
+      const input = inputs[spec.aliasOf];
+      if (input === undefined || ArrayBuffer.isView(input) || aliases.has(spec.aliasOf)) {
+        throw argError(
+          `Cannot ${what}: output ${j} aliases input ${spec.aliasOf}, which must be a distinct handle of this batch`,
+        );
+      }
+      aliases.set(spec.aliasOf, j);
+    });
+    const bound = inputs.map((input, i) => {
+      if (
+        input instanceof Float32Array || input instanceof Uint32Array || input instanceof Int32Array
+      ) {
+        this.#checkBytes(what, `input ${i}`, input.byteLength);
+        return {
+          buffer: this.#upload(input, `${kernel.name} input ${i}`),
+          bytes: input.byteLength,
+        };
+      }
+      if (ArrayBuffer.isView(input)) {
+        throw argError(
+          `Cannot ${what}: input ${i} must be a Float32Array, Uint32Array or Int32Array`,
+        );
+      }
+      const out = this.#ownInput(what, input);
+      // An empty result has no buffer: bind a 4-byte placeholder the kernel never reads.
+      const buffer = out.buffer ?? this.#upload(new Uint32Array(1), `${kernel.name} empty ${i}`);
+      return { buffer, bytes: out.bytes };
+    });
+    const produced = specs.map((spec) => {
+      const length = spec.shape.reduce((p, d) => p * d, 1);
+      if (spec.aliasOf !== undefined) {
+        const source = bound[spec.aliasOf]!;
+        if (source.bytes !== length * 4) {
+          throw argError(
+            `Cannot ${what}: an in-place output of shape [${spec.shape}] must match its input's ${
+              source.bytes / 4
+            } elements`,
+          );
+        }
+        return source;
+      }
+      this.#checkBytes(what, "an output", length * 4);
+      const buffer = this.#rt.acquire(
+        Math.max(length * 4, 4),
+        STORAGE_OUT,
+        `${kernel.name} output`,
+      );
+      this.#buffers.push(buffer);
+      return { buffer, bytes: length * 4 };
+    });
+    const extra = produced.filter((_, j) => specs[j]!.aliasOf === undefined);
+    this.#record(kernel, operation.constants ?? {}, params, [...bound, ...extra], workgroups);
+    return specs.map((spec, j) =>
+      this.#output(kernel.name, spec.shape, spec.arrayType, produced[j]!.buffer)
+    );
   }
 
   /** A 2-D grid of 256-invocation workgroups covering `count` elements (tiling the x limit). */
@@ -376,7 +482,7 @@ export class BatchImpl implements Batch {
     this.#rt.release(this.#buffers.splice(0));
   }
 
-  async read<H extends readonly GpuHandle<Float32Array | Uint32Array>[]>(
+  async read<H extends readonly GpuHandle<GpuArray>[]>(
     ...handles: H
   ): Promise<ReadResults<H>> {
     this.#checkOpen("read");

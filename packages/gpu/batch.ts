@@ -19,12 +19,21 @@
  */
 import type { GpuFloatFormat } from "./cast.ts";
 import type { Float32Matrix, MatmulOptions } from "./matmul.ts";
+import type { KernelSource, OverrideConstants } from "./_runtime.ts";
+
+/** The element arrays a batch uploads and reads back: 4 bytes per element. */
+export type GpuArray = Float32Array | Uint32Array | Int32Array;
+
+/** The constructor of a {@linkcode GpuArray}. */
+export type GpuArrayType<T extends GpuArray = GpuArray> = { new (buffer: ArrayBuffer): T };
+
+export type { KernelSource, OverrideConstants };
 
 /**
  * A result that will exist on the GPU once its batch is submitted: `read()` it, or pass it to a
  * later operation of the same batch.
  */
-export interface GpuHandle<T extends Float32Array | Uint32Array> {
+export interface GpuHandle<T extends GpuArray> {
   /** The kernel that produces it (e.g. `"matmul-f32-register"`). */
   readonly kernel: string;
   /** Number of elements. */
@@ -32,13 +41,51 @@ export interface GpuHandle<T extends Float32Array | Uint32Array> {
   /** The shape: `[length]` for vectors, `[rows, cols]` (row-major) for matrices. */
   readonly shape: readonly number[];
   /** The array type `read()` returns for it. */
-  readonly arrayType: { new (buffer: ArrayBuffer): T };
+  readonly arrayType: GpuArrayType<T>;
 }
 
 /** The arrays `read()` returns, in the order of its handles. */
-export type ReadResults<H extends readonly GpuHandle<Float32Array | Uint32Array>[]> = {
+export type ReadResults<H extends readonly GpuHandle<GpuArray>[]> = {
   -readonly [I in keyof H]: H[I] extends GpuHandle<infer T> ? T : never;
 };
+
+/** One output of a {@linkcode KernelOperation}. */
+export interface KernelOutput {
+  /** Its shape (`[length]` or `[rows, cols]`); the buffer holds their product × 4 bytes. */
+  readonly shape: readonly number[];
+  /** The array type `read()` returns for it. */
+  readonly arrayType: GpuArrayType;
+  /**
+   * Write in place: the index of the input whose buffer this output IS. That input is bound once,
+   * as `read_write` storage at its input binding, and gets no output binding of its own; the
+   * kernel declares it `var<storage, read_write>`. The input must be a handle of this batch (an
+   * uploaded array is copied, so writing it in place would be invisible).
+   */
+  readonly aliasOf?: number;
+}
+
+/**
+ * One dispatch of a compute kernel, for kernels defined outside this module (the extension
+ * point every operation of the package is built on).
+ *
+ * Bindings of group 0, in order: 0 a uniform buffer holding `params` (zero-padded to a multiple
+ * of 16 bytes), then one read-only storage buffer per input (1, 2, …), then one read-write
+ * storage buffer per output that is not an alias (in output order).
+ */
+export interface KernelOperation {
+  /** The kernel: a stable name for messages and the pipeline cache, and its WGSL. */
+  readonly kernel: KernelSource;
+  /** Values of the kernel's `override` constants. */
+  readonly constants?: OverrideConstants;
+  /** The uniform parameters as 32-bit words (bitcast floats with `Float32Array` views). */
+  readonly params: Uint32Array;
+  /** Arrays to upload, or results of earlier operations of this batch. */
+  readonly inputs: readonly (GpuArray | GpuHandle<GpuArray>)[];
+  /** The results it writes. */
+  readonly outputs: readonly KernelOutput[];
+  /** Workgroups to dispatch along x, y, z (each at most the adapter's limit). */
+  readonly workgroups: readonly [number, number?, number?];
+}
 
 /** Options of {@linkcode Batch.castFromFloat32}. */
 export interface CastFromFloat32Options {
@@ -144,9 +191,24 @@ export interface Batch {
    * @throws {GpuError} `E_STATE` when the batch was already read or a handle belongs to another
    * batch; `E_VALIDATION`/`E_OUT_OF_MEMORY` naming the kernel that failed; `E_DEVICE_LOST`.
    */
-  read<H extends readonly GpuHandle<Float32Array | Uint32Array>[]>(
+  read<H extends readonly GpuHandle<GpuArray>[]>(
     ...handles: H
   ): Promise<ReadResults<H>>;
+
+  /**
+   * Enqueues one dispatch of any compute kernel (see {@linkcode KernelOperation} for the binding
+   * layout); the building block of the package's operations, open to user kernels.
+   *
+   * @param operation The kernel, its parameters, inputs, outputs and grid.
+   * @returns One handle per output, in order (an in-place output's handle refers to the same
+   * buffer as its input).
+   * @throws {LoraquantTypeError} `E_ARG` for an input that is neither a 4-byte typed array nor a
+   * handle of this batch, or a bad alias.
+   * @throws {LoraquantRangeError} `E_LIMIT` when a buffer or the grid exceeds the adapter's
+   * limits.
+   * @throws {GpuError} `E_STATE` after `read()`; `E_DEVICE_LOST` when the device is lost.
+   */
+  run(operation: KernelOperation): GpuHandle<GpuArray>[];
 
   /** Drops the batch without submitting it, returning its buffers to the pool. */
   discard(): void;
