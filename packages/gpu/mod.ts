@@ -32,6 +32,9 @@ export * from "./cast.ts";
 export * from "./device.ts";
 export * from "./gpu_error.ts";
 export * from "./matmul.ts";
+export * from "./quantize.ts";
+export * from "./int8_matmul.ts";
+export * from "./dequant_matmul.ts";
 
 /** The package's version. */
 export const VERSION = "0.1.0";
