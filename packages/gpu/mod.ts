@@ -37,7 +37,6 @@ export * from "./int8_matmul.ts";
 export * from "./dequant_matmul.ts";
 export * from "./lora.ts";
 export * from "./lora_train.ts";
-export * from "./oracle.ts";
 
 /** The package's version. */
 export const VERSION = "0.1.0";
