@@ -4,7 +4,7 @@
  * reference's `dequantize(q, scale, { profile: "pytorch", … })` does,
  * ŵ = fround((q − zeroPoint) · fround(scale)), with one scale and zero point per output row
  * (`"channel"`) or per group of `groupSize` consecutive inputs of a row (`"group"`), and the sum
- * accumulated in float32 (docs/gpu-quantization.md §Dequant matmul).
+ * accumulated in float32 (docs/gpu.md §Dequant matmul).
  *
  * Layout (the public function packs on the CPU): the levels of each (row, group) are packed into
  * wordsPerGroup = ⌈groupSize / per⌉ consecutive u32 words, per = 4 elements of 8 bits or 8 of 4
@@ -187,7 +187,7 @@ function isCount(v: unknown): v is number {
  * `dequantize(q, scale, { profile: "pytorch", granularity: "channel" | "group", … })`, then
  * y_ij = Σ_p x_ip·ŵ_jp summed in float32 in ascending p (four terms at a time through `dot`), so
  * |ŷ_ij − Σ_p x_ip·ŵ_jp| ≤ γ_in · Σ_p |x_ip|·|ŵ_jp| (+ underflow terms), γ_k = k·u/(1 − k·u),
- * u = 2⁻²⁴ (docs/gpu-quantization.md eq. (D3)). in = 0 gives zeros.
+ * u = 2⁻²⁴ (docs/gpu.md eq. (D3)). in = 0 gives zeros.
  *
  * The levels are packed on the CPU (8-bit levels 4 per u32, 4-bit levels 8 per u32, one
  * group's words apart from the next's) and uploaded with the float32 scales.

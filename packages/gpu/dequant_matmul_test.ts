@@ -144,7 +144,7 @@ gpuTest(
                 assertEquals(g, sum, `${label} [${r},${j}]`);
                 continue;
               }
-              // docs/gpu-quantization.md eq. (D3): |ŷ − y| ≤ γ_in(2⁻²⁴)·Σ|x||ŵ| + 2·in·2⁻¹²⁶,
+              // docs/gpu.md eq. (D3): |ŷ − y| ≤ γ_in(2⁻²⁴)·Σ|x||ŵ| + 2·in·2⁻¹²⁶,
               // and the float64 sum is itself within γ_in(2⁻⁵³)·Σ|x||ŵ| of y; Σ|x||ŵ| carries a
               // relative slack of 2⁻⁴⁰ from its own float64 rounding.
               const bound = (gamma(c.inN, U32) + gamma(c.inN, U64)) * abs * (1 + 2 ** -40) +

@@ -1,7 +1,7 @@
 /**
  * The int8 × int8 → int32 matrix product on packed data (4 int8 per u32), bit-exact with the
  * reference's `integerMatmul(a, b, { dtype: "int8", accumulate: "int32", overflow: "wrap" })`
- * (docs/gpu-quantization.md §Int8 matmul).
+ * (docs/gpu.md §Int8 matmul).
  *
  * Two kernels compute the same sums:
  *

@@ -1,5 +1,5 @@
 /**
- * LoRA on the GPU (docs/gpu-lora.md): the fused forward `y = x·Wᵀ + s·(x·Aᵀ)·Bᵀ (+ bias)` that
+ * LoRA on the GPU (docs/gpu.md): the fused forward `y = x·Wᵀ + s·(x·Aᵀ)·Bᵀ (+ bias)` that
  * reads W once, the same forward as four separate dispatches (for comparison), and merging or
  * unmerging an adapter into a weight in place, `W ← W ± s·B·A`. All in float32 on top of
  * `Batch.run()`; every operation is enqueued on a {@linkcode Batch} and read back with the rest.
@@ -8,7 +8,7 @@
  * The scaling s = alpha/r (or alpha/√r with rsLoRA) is computed on the CPU in float64 and rounded
  * to float32 once (ŝ).
  *
- * Error bounds (docs/gpu-lora.md eq. (L3), (L6)), u = 2⁻²⁴, γ_k = k·u/(1 − k·u), without
+ * Error bounds (docs/gpu.md eq. (L3), (L6)), u = 2⁻²⁴, γ_k = k·u/(1 − k·u), without
  * underflow: forward |ŷ − y| ≤ γ_(in+r+3)·M, M = Σ|x||w| + |s|·Σ|x||a||b| + |bias|
  * (γ_(in+r+2) when s is a float32 value); merge |ŵ − w'| ≤ γ_(r+3)·(|w| + |s|·Σ|b||a|).
  *
@@ -635,7 +635,7 @@ export function gpuResident(
  * The fused LoRA forward, float32: `h = x·Aᵀ` (one dispatch of {@linkcode LORA_MATMUL_NT_WGSL}),
  * then one dispatch of {@linkcode LORA_FUSED_FORWARD_WGSL} that reads W once and, per output,
  * sums x·Wᵀ (starting from the bias), the up projection g = h·Bᵀ and y = sum + ŝ·g
- * (docs/gpu-lora.md eq. (L1), (L2)). ŝ = fl32(alpha/r) or fl32(alpha/√r), computed in float64.
+ * (docs/gpu.md eq. (L1), (L2)). ŝ = fl32(alpha/r) or fl32(alpha/√r), computed in float64.
  * Error: |ŷ − y| ≤ γ_(in+r+3)·M, M = Σ|x||w| + |s|·Σ|x||a||b| + |bias| (γ_(in+r+2) when s is a
  * float32 value), plus underflow terms (eq. (L3)).
  *
@@ -697,7 +697,7 @@ export function loraForward(batch: Batch, x: GpuMatrix, layer: GpuLoraLayer): Lo
  * The same forward as {@linkcode loraForward}, unfused: four dispatches, xw = x·Wᵀ, h = x·Aᵀ,
  * g = h·Bᵀ (each {@linkcode LORA_MATMUL_NT_WGSL}) and y = (xw + bias) + ŝ·g
  * ({@linkcode LORA_SCALED_ADD_WGSL}); the baseline of the bench. Same error bound as the fused
- * forward (docs/gpu-lora.md eq. (L4)); the two need not agree bit for bit (the bias and g are
+ * forward (docs/gpu.md eq. (L4)); the two need not agree bit for bit (the bias and g are
  * summed in a different order).
  *
  * @param batch The batch to enqueue on.
@@ -793,7 +793,7 @@ function combine(
 }
 
 /**
- * Merges an adapter into the weight in place, float32 (docs/gpu-lora.md eq. (L5)):
+ * Merges an adapter into the weight in place, float32 (docs/gpu.md eq. (L5)):
  * w_ij ← fl(w_ij + fl(ŝ·d_ij)), d_ij = Σ_q b_iq·a_qj summed in ascending q from +0, each
  * operation rounded to nearest-even (a fused multiply-add allowed). Error:
  * |ŵ − w'| ≤ γ_(r+3)·(|w| + |s|·Σ_q|b_iq||a_qj|) (γ_(r+2) when s is a float32 value).
@@ -841,7 +841,7 @@ export function mergeLora(
 /**
  * Removes a merged adapter in place: w_ij ← fl(w_ij + fl(−ŝ·d_ij)) with the same d_ij as
  * {@linkcode mergeLora}, so merging then unmerging returns W within
- * (2u + u²)·(|w| + (1 + γ_(r+1))·|ŝ|·Σ|b||a|) per element (docs/gpu-lora.md eq. (L7)).
+ * (2u + u²)·(|w| + (1 + γ_(r+1))·|ŝ|·Σ|b||a|) per element (docs/gpu.md eq. (L7)).
  *
  * @param batch The batch to enqueue on.
  * @param w The merged weight (out, in): a handle, updated in place, or an array, copied first.

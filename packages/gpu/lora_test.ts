@@ -1,6 +1,6 @@
 // The LoRA kernels against `@loraquant/reference/lora` in float64 on the same float32 values.
 // Each property run enqueues 64 cases (fused and unfused forward, or merge then unmerge) in one
-// batch and reads them back once. Bounds: docs/gpu-lora.md eq. (L3), (L4), (L6), (L7).
+// batch and reads them back once. Bounds: docs/gpu.md eq. (L3), (L4), (L6), (L7).
 import fc from "fast-check";
 import { assert, assertEquals, assertThrows } from "@std/assert";
 import { LoraquantRangeError, LoraquantTypeError } from "@loraquant/reference/errors";
@@ -148,7 +148,7 @@ function magnitude(o: Operands, s: number): Float64Array {
 }
 
 /**
- * The forward bound (docs/gpu-lora.md eq. (L3)/(L4)): γ_(in+r+3)(2⁻²⁴)·M for the GPU (ŝ rounded
+ * The forward bound (docs/gpu.md eq. (L3)/(L4)): γ_(in+r+3)(2⁻²⁴)·M for the GPU (ŝ rounded
  * to float32), plus the float64 reference's own (in+r+4)·2⁻⁵³·M (reference lora.ts), plus
  * underflow: at most 2⁻¹²⁶ per operation even if flushed, (in+1)(r+2) + 4 operations.
  */

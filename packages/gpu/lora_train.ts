@@ -1,5 +1,5 @@
 /**
- * One LoRA training step on the GPU, float32 (docs/gpu-lora.md §Training): the forward of one
+ * One LoRA training step on the GPU, float32 (docs/gpu.md §Training): the forward of one
  * linear layer ({@linkcode loraForward}), the MSE loss's gradient, the gradients of A and B only
  * (W and the bias frozen), and an Adam update of A, B and their moments in place. Several steps
  * can be chained in one batch (each step's A, B and moments are handles the next step takes).
@@ -82,7 +82,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
  * m ← β₁·m + (1−β₁)·g; v ← β₂·v + ((1−β₂)·g)·g; p ← p − (lr·(m/c₁)) / (sqrt(v/c₂) + ε),
  * with c₁ = 1 − β₁ᵗ, c₂ = 1 − β₂ᵗ; every hyper-parameter (and 1 − β, c₁, c₂) computed in float64
  * on the CPU and rounded to float32 once. `*`, `+`, `-` are correctly rounded; `/` is within
- * 2.5 ULP and `sqrt` within WGSL's inherited bound (docs/gpu-lora.md eq. (L9)).
+ * 2.5 ULP and `sqrt` within WGSL's inherited bound (docs/gpu.md eq. (L9)).
  *
  * Bindings (group 0):
  * - 0 `params`: uniform, 48 bytes: `count, rowStride: u32`, 2 u32 pad, then f32 `lr, beta1,
@@ -233,7 +233,7 @@ function checkHyper(what: string, name: string, value: unknown): number {
 
 /**
  * One training step of a LoRA linear layer with MSE loss, float32, enqueued on a batch
- * (docs/gpu-lora.md §Training, eq. (L8)–(L10)):
+ * (docs/gpu.md §Training, eq. (L8)–(L10)):
  *
  * 1. the fused forward: y, h = x·Aᵀ ({@linkcode loraForward});
  * 2. G = ĉ·(y − target), ĉ = fl32(2/N), N = n·out (the gradient of L = Σ(y − target)²/N);
@@ -243,7 +243,7 @@ function checkHyper(what: string, name: string, value: unknown): number {
  *    c₂ = 1 − β₂ᵗ computed in float64, every hyper-parameter rounded to float32 once).
  *
  * W and the bias are frozen. Bounds against `@loraquant/reference/train` (its
- * `loraLinearBackward` and `Adam`): eq. (L9) and (L10) of docs/gpu-lora.md.
+ * `loraLinearBackward` and `Adam`): eq. (L9) and (L10) of docs/gpu.md.
  *
  * @param batch The batch to enqueue on.
  * @param data x (n, in) and the target (n, out).

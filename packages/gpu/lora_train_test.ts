@@ -1,6 +1,6 @@
 // The LoRA training step against `@loraquant/reference/train` (loraLinearForward, mseLoss,
 // loraLinearBackward, Adam) in float64 on the same float32 values. 64 steps per batch, one
-// readback. Bounds: docs/gpu-lora.md eq. (L9) (gradients) and (L10) (Adam).
+// readback. Bounds: docs/gpu.md eq. (L9) (gradients) and (L10) (Adam).
 import fc from "fast-check";
 import { assert, assertEquals, assertThrows } from "@std/assert";
 import { LoraquantRangeError, LoraquantTypeError } from "@loraquant/reference/errors";
@@ -168,7 +168,7 @@ async function runSteps(cases: readonly Case[], zeroMoments: boolean) {
 }
 
 /**
- * Per-element bounds of the gradients (docs/gpu-lora.md eq. (L9)), from the float64 reference
+ * Per-element bounds of the gradients (docs/gpu.md eq. (L9)), from the float64 reference
  * (y, G, h) and the GPU's own Ĝ, ĥ.
  */
 function gradientBounds(
@@ -259,7 +259,7 @@ function gradientBounds(
 /**
  * Adam's float64 step on one element (the formula of `Adam.step` in
  * `@loraquant/reference/train`, for a state the reference class cannot be given), and the bound
- * of the GPU's float32 step (docs/gpu-lora.md eq. (L10)).
+ * of the GPU's float32 step (docs/gpu.md eq. (L10)).
  */
 function adamElement(
   c: Case,

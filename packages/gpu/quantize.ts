@@ -1,6 +1,6 @@
 /**
  * Affine quantization and dequantization on the GPU, bit-exact with the reference's `"pytorch"`
- * profile (fbgemm's float32 steps; docs/gpu-quantization.md §Quantize):
+ * profile (fbgemm's float32 steps; docs/gpu.md §Quantize):
  *
  * - quantize: x and scale rounded to float32, `t = fround(x · r)` with the float32 reciprocal
  *   `r = fround(1 / fround(scale))` computed on the CPU (WGSL's `/` is not correctly rounded,
@@ -402,7 +402,7 @@ function params(layout: Plan, rowStride: number, qmin: number, qmax: number): Ui
  * Quantizes a float32 matrix to integer levels on the GPU, bit-exact with the reference's
  * `quantize(x, dtype, { profile: "pytorch", scale, zeroPoint, … })`:
  * `q = clamp(roundHalfToEven(fround(x · fround(1 / fround(scale)))) + zeroPoint, qmin, qmax)`
- * (docs/gpu-quantization.md eqs. (Q1)–(Q2)). The reciprocal is computed here, on the CPU, in
+ * (docs/gpu.md eqs. (Q1)–(Q2)). The reciprocal is computed here, on the CPU, in
  * float32 (WGSL's `/` is not correctly rounded); the product is one correctly rounded f32
  * multiplication and `round` is ties-to-even on the GPU. The result has one level per i32.
  *
@@ -509,7 +509,7 @@ export function quantizeAffine(
 /**
  * Maps integer levels back to float32 on the GPU, bit-exact with the reference's
  * `dequantize(q, scale, { profile: "pytorch", zeroPoint, … })`:
- * `x = fround((q − zeroPoint) · fround(scale))` (docs/gpu-quantization.md eq. (Q3)): q − zeroPoint
+ * `x = fround((q − zeroPoint) · fround(scale))` (docs/gpu.md eq. (Q3)): q − zeroPoint
  * is exact in f32 (|q|, |zeroPoint| ≤ 2^23) and the f32 product is correctly rounded; q =
  * zeroPoint gives +0. A product beyond the float32 range is ±Infinity on IEEE adapters (WGSL
  * lets implementations assume no overflow).
