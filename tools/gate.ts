@@ -49,6 +49,10 @@ const steps: Step[] = [
     name: "gpu: tests, doc examples, coverage",
     args: ["test", "-A", "--doc", "--coverage=coverage", "packages/gpu"],
   },
+  {
+    name: "bench: tests, doc examples, coverage",
+    args: ["test", "-A", "--doc", "--coverage=coverage", "packages/bench"],
+  },
   ...(quick ? [] : [{ name: "coverage report", args: ["coverage", "coverage"] }]),
   { name: "doc lint of the entry points", args: ["doc", "--lint", ...await entryPoints()] },
   ...(quick ? [] : [{ name: "publish dry run", args: ["publish", "--dry-run", "--allow-dirty"] }]),
