@@ -50,6 +50,10 @@ const steps: Step[] = [
     args: ["test", "-A", "--doc", "--coverage=coverage", "packages/gpu"],
   },
   {
+    name: "demo: the lecture's tests (runs deno task demo --quick)",
+    args: ["test", "-A", "--doc", "--coverage=coverage", "demo"],
+  },
+  {
     name: "bench: tests, doc examples, coverage",
     args: ["test", "-A", "--doc", "--coverage=coverage", "packages/bench"],
   },

@@ -1,4 +1,4 @@
-// deno task demo — the main job today: a tour of @loraquant/reference, every figure computed live,
+// deno task tour — a tour of @loraquant/reference, every figure computed live,
 // ending with the oracle checked against the protocol's worked examples.
 import { FLOAT_FORMAT_NAMES, FLOAT_FORMATS } from "../packages/reference/format.ts";
 import { roundToFormat } from "../packages/reference/cast.ts";
