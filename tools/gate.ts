@@ -84,18 +84,11 @@ const steps: Step[] = [
     args: ["test", "-A", "--coverage=coverage", file],
     webgpu: true,
   })),
-  {
-    name: "gpu: doc examples",
-    args: [
-      "test",
-      "-A",
-      "--doc",
-      "--coverage=coverage",
-      "packages/gpu/mod.ts",
-      ...await gpuModules(),
-    ],
+  ...(await gpuModules()).map((file) => ({
+    name: `gpu: doc examples of ${file.replace("packages/gpu/", "")}`,
+    args: ["test", "-A", "--doc", "--coverage=coverage", file],
     webgpu: true,
-  },
+  })),
   // No coverage here: the tests run the demo as a subprocess, and coverage collection (which a
   // child inherits) disables V8's optimiser, making the --quick run ten times slower.
   {
