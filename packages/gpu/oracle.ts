@@ -81,6 +81,7 @@ import {
   readVector,
   type Request,
 } from "@loraquant/reference/protocol";
+import { streamLines, tooLongAnswer } from "@loraquant/reference/oracle";
 import type { Batch, GpuArray, GpuHandle } from "./batch.ts";
 import { type Gpu, requestGpu } from "./device.ts";
 import { GpuError } from "./gpu_error.ts";
@@ -1105,13 +1106,7 @@ export async function serveGpu(
   const maxBatchNumbers = options.maxBatchNumbers ?? 2 ** 24;
   const writer = output.getWriter();
   const encoder = new TextEncoder();
-  const decoder = new TextDecoder();
-  let parts: Uint8Array[] = [];
-  let size = 0;
-  let overflow = false;
-  // Complete lines of the current chunk, in order: request text, or an answer already known.
-  let lines: ({ text: string } | { answer: string })[] = [];
-  const answerAll = async () => {
+  for await (const lines of streamLines(input, maxLineBytes)) {
     const out: string[] = [];
     let group: string[] = [];
     let groupBytes = 0;
@@ -1121,9 +1116,9 @@ export async function serveGpu(
       groupBytes = 0;
     };
     for (const line of lines) {
-      if ("answer" in line) {
+      if ("tooLong" in line) {
         await flushGroup();
-        out.push(line.answer);
+        out.push(tooLongAnswer(maxLineBytes));
         continue;
       }
       // A line's bytes bound its numbers (each takes at least two bytes with its comma).
@@ -1132,60 +1127,9 @@ export async function serveGpu(
       groupBytes += line.text.length;
     }
     await flushGroup();
-    lines = [];
-    if (out.length > 0) await writer.write(encoder.encode(out.map((a) => a + "\n").join("")));
-  };
-  const finishLine = () => {
-    if (overflow) {
-      lines.push({
-        answer: failure(
-          null,
-          "E_LIMIT",
-          `Request line longer than ${maxLineBytes} bytes, this oracle's limit`,
-        ),
-      });
-    } else {
-      const text = decoder.decode(concat(parts));
-      if (text.trim() !== "") lines.push({ text });
-    }
-    parts = [];
-    size = 0;
-    overflow = false;
-  };
-  for await (const chunk of input) {
-    let start = 0;
-    while (start < chunk.length) {
-      const nl = chunk.indexOf(10, start);
-      const end = nl === -1 ? chunk.length : nl;
-      if (!overflow) {
-        if (size + (end - start) > maxLineBytes) {
-          overflow = true;
-          parts = [];
-        } else {
-          parts.push(chunk.slice(start, end));
-        }
-      }
-      size += end - start;
-      if (nl === -1) break;
-      finishLine();
-      start = nl + 1;
-    }
-    await answerAll();
+    await writer.write(encoder.encode(out.map((a) => a + "\n").join("")));
   }
-  if (size > 0 || parts.length > 0) finishLine();
-  await answerAll();
   await writer.close();
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
 }
 
 if (import.meta.main) {

@@ -21,6 +21,9 @@ export {
   MAX_NUMBERS,
   type OracleLimits,
   serve,
+  type StreamLine,
+  streamLines,
+  tooLongAnswer,
 } from "./oracle/dispatch.ts";
 import { serve } from "./oracle/dispatch.ts";
 

@@ -113,51 +113,40 @@ export function info(): { [key: string]: Json } {
 }
 
 /**
- * Reads JSON Lines requests from a byte stream and writes one response line per request, in
- * order. Streams: only the current line is held; a line longer than {@linkcode MAX_LINE_BYTES}
- * is skipped as it arrives and answered with `E_LIMIT`. Lines of white space get no answer.
- *
- * @param input The request bytes.
- * @param output Where response lines go.
- * @param limits Lower limits than the defaults (for tests and embedding).
+ * One line of a JSON Lines stream: its text, or the fact that it was longer than the byte limit
+ * (its bytes were skipped as they arrived, never held).
  */
-export async function serve(
+export type StreamLine = { readonly text: string } | { readonly tooLong: true };
+
+/**
+ * Splits a byte stream into lines (`\n`; a trailing `\r` is JSON white space), yielding the
+ * complete lines of each chunk read together, so that a caller answers them in one go (the GPU
+ * oracle batches them). Only the current line is held; a line above `maxLineBytes` is skipped as
+ * it arrives and yielded as `{ tooLong: true }`. Lines of white space are dropped; a last line
+ * without a newline still counts.
+ *
+ * @param input The bytes.
+ * @param maxLineBytes The most bytes of one line.
+ * @returns The lines, grouped by the chunk that completed them.
+ */
+export async function* streamLines(
   input: ReadableStream<Uint8Array>,
-  output: WritableStream<Uint8Array>,
-  limits: OracleLimits = {},
-): Promise<void> {
-  const maxLineBytes = limits.maxLineBytes ?? MAX_LINE_BYTES;
-  const writer = output.getWriter();
-  const encoder = new TextEncoder();
+  maxLineBytes: number = MAX_LINE_BYTES,
+): AsyncGenerator<StreamLine[]> {
   const decoder = new TextDecoder();
   let parts: Uint8Array[] = [];
   let size = 0;
   let overflow = false;
-  const pending: string[] = [];
-  const flush = async () => {
-    if (pending.length === 0) return;
-    await writer.write(encoder.encode(pending.join("")));
-    pending.length = 0;
-  };
-  const finishLine = async () => {
-    if (overflow) {
-      pending.push(
-        failure(
-          null,
-          "E_LIMIT",
-          `Request line longer than ${maxLineBytes} bytes, this oracle's limit`,
-        ) +
-          "\n",
-      );
-    } else {
-      const bytes = concat(parts);
-      const text = decoder.decode(bytes);
-      if (text.trim() !== "") pending.push(answerLine(text, limits) + "\n");
+  let lines: StreamLine[] = [];
+  const finishLine = () => {
+    if (overflow) lines.push({ tooLong: true });
+    else {
+      const text = decoder.decode(concat(parts));
+      if (text.trim() !== "") lines.push({ text });
     }
     parts = [];
     size = 0;
     overflow = false;
-    if (pending.length >= 64) await flush();
   };
   for await (const chunk of input) {
     let start = 0;
@@ -174,13 +163,51 @@ export async function serve(
       }
       size += end - start;
       if (nl === -1) break;
-      await finishLine();
+      finishLine();
       start = nl + 1;
     }
-    await flush();
+    if (lines.length > 0) {
+      yield lines;
+      lines = [];
+    }
   }
-  if (size > 0 || parts.length > 0) await finishLine();
-  await flush();
+  if (size > 0 || parts.length > 0) finishLine();
+  if (lines.length > 0) yield lines;
+}
+
+/** The answer to a line above the byte limit (its id cannot be read without reading it). */
+export function tooLongAnswer(maxLineBytes: number): string {
+  return failure(
+    null,
+    "E_LIMIT",
+    `Request line longer than ${maxLineBytes} bytes, this oracle's limit`,
+  );
+}
+
+/**
+ * Reads JSON Lines requests from a byte stream and writes one response line per request, in
+ * order. Streams: only the current line is held; a line longer than {@linkcode MAX_LINE_BYTES}
+ * is skipped as it arrives and answered with `E_LIMIT`. Lines of white space get no answer.
+ * Answers are written after every chunk read, so an interactive client gets each answer at once.
+ *
+ * @param input The request bytes.
+ * @param output Where response lines go.
+ * @param limits Lower limits than the defaults (for tests and embedding).
+ */
+export async function serve(
+  input: ReadableStream<Uint8Array>,
+  output: WritableStream<Uint8Array>,
+  limits: OracleLimits = {},
+): Promise<void> {
+  const maxLineBytes = limits.maxLineBytes ?? MAX_LINE_BYTES;
+  const writer = output.getWriter();
+  const encoder = new TextEncoder();
+  for await (const lines of streamLines(input, maxLineBytes)) {
+    const answers = lines.map((line) =>
+      ("tooLong" in line ? tooLongAnswer(maxLineBytes) : answerLine(line.text, limits)) + "\n"
+    );
+    await writer.write(encoder.encode(answers.join("")));
+  }
   await writer.close();
 }
 
