@@ -52,3 +52,27 @@ export function f32Bits(x: number): number {
 export function f32FromBits(bits: number): number {
   return new Float32Array(new Uint32Array([bits]).buffer)[0] as number;
 }
+
+/** Unit roundoff of float32 (round to nearest). */
+export const U32: number = 2 ** -24;
+/** Unit roundoff of float64. */
+export const U64: number = 2 ** -53;
+/** Smallest normal float32: the most a flushed underflow can lose per operation. */
+export const TINY: number = 2 ** -126;
+
+/** γ_k = k·u / (1 − k·u) (Higham, Accuracy and Stability, Lemma 3.1); u defaults to float32's. */
+export function gamma(k: number, u: number = U32): number {
+  return (k * u) / (1 - k * u);
+}
+
+/** A small deterministic generator (mulberry32), so big operands need not come from fast-check. */
+export function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}

@@ -11,22 +11,10 @@ import {
   type Int8MatmulVariant,
   type Int8Matrix,
 } from "./int8_matmul.ts";
-import { gpuTest, testGpu } from "./_testing.ts";
+import { gpuTest, random, testGpu } from "./_testing.ts";
 
 /** The kernels this runtime can compile: unpack always, dot4 where the WGSL feature exists. */
 const VARIANTS: Int8MatmulVariant[] = hasDot4I8Packed() ? ["dot4", "unpack"] : ["unpack"];
-
-/** A small deterministic generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 type Kind = "uniform" | "extreme";
 

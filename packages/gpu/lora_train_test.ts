@@ -10,27 +10,9 @@ import { fcParams } from "../reference/_testing.ts";
 import type { Float32Matrix } from "./matmul.ts";
 import { loraScalingF32 } from "./lora.ts";
 import { loraTrainStep } from "./lora_train.ts";
-import { gpuTest, testGpu } from "./_testing.ts";
+import { gamma, gpuTest, random, testGpu, TINY, U32, U64 } from "./_testing.ts";
 
-const U32 = 2 ** -24; // unit roundoff of float32
-const U64 = 2 ** -53; // unit roundoff of float64
-const TINY = 2 ** -126; // smallest normal float32
 const SLACK = 2 ** -40; // relative error of the float64 reference and of the bounds' own sums
-
-function gamma(k: number, u: number = U32): number {
-  return (k * u) / (1 - k * u);
-}
-
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 function f32(rows: number, cols: number, seed: number, positive = false): Float32Matrix {
   const next = random(seed);

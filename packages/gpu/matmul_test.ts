@@ -7,28 +7,7 @@ import { fcParams } from "../reference/_testing.ts";
 import { type Float32Matrix, MATMUL_VARIANTS, type MatmulVariant } from "./matmul.ts";
 import { encode, roundToFormat } from "@loraquant/reference/cast";
 import { requestGpu } from "./device.ts";
-import { gpuTest, testGpu } from "./_testing.ts";
-
-const U32 = 2 ** -24; // unit roundoff of float32 (round to nearest)
-const U64 = 2 ** -53; // unit roundoff of float64
-const TINY = 2 ** -126; // smallest normal float32: the most a flushed underflow can lose
-
-/** γ_k = k·u / (1 − k·u) (Higham, Accuracy and Stability, Lemma 3.1). */
-function gamma(k: number, u: number): number {
-  return (k * u) / (1 - k * u);
-}
-
-/** A small deterministic generator (mulberry32), so big operands need not come from fast-check. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+import { gamma, gpuTest, random, testGpu, TINY, U32, U64 } from "./_testing.ts";
 
 type Kind = "unit" | "wide" | "integer" | "special";
 

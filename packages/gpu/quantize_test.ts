@@ -15,19 +15,7 @@ import {
   type GpuQuantizeDtype,
   quantizeAffine,
 } from "./quantize.ts";
-import { gpuTest, testGpu } from "./_testing.ts";
-
-/** A small deterministic generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+import { gpuTest, random, testGpu } from "./_testing.ts";
 
 type Kind = "unit" | "ties" | "clamp" | "huge";
 
