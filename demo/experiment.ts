@@ -43,6 +43,7 @@ import {
   mlpLogits,
   mulberry32,
   trainMlp,
+  type TrainOptions,
 } from "./mlp.ts";
 import type { Progress } from "./progress.ts";
 import type {
@@ -136,6 +137,24 @@ export interface DemoHooks {
 /** float32 bytes per trainable parameter with Adam: the value, m and v. */
 const ADAM_STATE_COPIES = 3n;
 
+/**
+ * Trains `m` on `tr` behind a progress bar labelled `label` (left open for the caller's closing
+ * words) and returns its accuracy on `te`, with what training reported.
+ */
+function trainAndScore(
+  m: DemoMlp,
+  tr: Digits,
+  te: Digits,
+  options: Omit<TrainOptions, "onProgress">,
+  bar: Progress,
+): { accuracy: number; skippedSteps: number } {
+  const { skippedSteps } = trainMlp(m, tr.x, tr.labels, {
+    ...options,
+    onProgress: (f) => bar.update(f),
+  });
+  return { accuracy: accuracyOf(mlpLogits(m, te.x, te.n), te.labels), skippedSteps };
+}
+
 function asMatrix(rows: number, cols: number, data: Float64Array): Matrix {
   return { rows, cols, data };
 }
@@ -217,14 +236,12 @@ export async function runExperiment(
   };
   let t0 = performance.now();
   let bar = hooks.progress(`base model ${PIXELS}→${config.hidden}→${CLASSES}`);
-  trainMlp(base, train.x, train.labels, {
+  const { accuracy: baseAccuracy } = trainAndScore(base, train, test, {
     mode: "full",
     epochs: config.baseEpochs,
     learningRate: config.baseLearningRate,
     seed,
-    onProgress: (f) => bar.update(f),
-  });
-  const baseAccuracy = accuracyOf(mlpLogits(base, test.x, test.n), test.labels);
+  }, bar);
   bar.done(`test accuracy ${pct(baseAccuracy)}`);
   const baseResult = {
     accuracy: baseAccuracy,
@@ -236,6 +253,12 @@ export async function runExperiment(
   // 3–4. Shifted tasks.
   const shifted: ShiftedResult[] = [];
   const models = new Map<string, { full: DemoMlp; lora: Map<number, DemoMlp> }>();
+  // Every adaptation run: same optimizer, budget and minibatch order.
+  const adaptation = {
+    epochs: config.adaptEpochs,
+    learningRate: config.adaptLearningRate,
+    seed: seed + 1,
+  };
   for (const shift of [SWAPPED_LABELS, ROTATED_90]) {
     const tr = shift.apply(train);
     const te = shift.apply(test);
@@ -244,14 +267,13 @@ export async function runExperiment(
     t0 = performance.now();
     const full = cloneMlp(base);
     bar = hooks.progress(`${shift.task}: full fine-tuning`);
-    trainMlp(full, tr.x, tr.labels, {
-      mode: "full",
-      epochs: config.adaptEpochs,
-      learningRate: config.adaptLearningRate,
-      seed: seed + 1,
-      onProgress: (f) => bar.update(f),
-    });
-    const fullAccuracy = accuracyOf(mlpLogits(full, te.x, te.n), te.labels);
+    const { accuracy: fullAccuracy } = trainAndScore(
+      full,
+      tr,
+      te,
+      { mode: "full", ...adaptation },
+      bar,
+    );
     const fullTrainableCount = fullTrainable(full);
     const fullRun = {
       accuracy: fullAccuracy,
@@ -267,14 +289,7 @@ export async function runExperiment(
       const m = cloneMlp(base);
       attachLora(m, rank, config.alphaPerRank, seed + 100 * rank);
       bar = hooks.progress(`${shift.task}: LoRA r=${rank}`);
-      trainMlp(m, tr.x, tr.labels, {
-        mode: "lora",
-        epochs: config.adaptEpochs,
-        learningRate: config.adaptLearningRate,
-        seed: seed + 1,
-        onProgress: (f) => bar.update(f),
-      });
-      const accuracy = accuracyOf(mlpLogits(m, te.x, te.n), te.labels);
+      const { accuracy } = trainAndScore(m, tr, te, { mode: "lora", ...adaptation }, bar);
       const trainable = loraTrainable(m, rank);
       lora.push({
         rank,
@@ -336,14 +351,7 @@ export async function runExperiment(
       const frozenBytes = quantizeBase(m, baseFormat);
       attachLora(m, chosen, config.alphaPerRank, seed + 100 * chosen);
       bar = hooks.progress(`QLoRA: r=${chosen} on a ${baseFormat} base`);
-      trainMlp(m, tr.x, tr.labels, {
-        mode: "lora",
-        epochs: config.adaptEpochs,
-        learningRate: config.adaptLearningRate,
-        seed: seed + 1,
-        onProgress: (f) => bar.update(f),
-      });
-      const accuracy = accuracyOf(mlpLogits(m, te.x, te.n), te.labels);
+      const { accuracy } = trainAndScore(m, tr, te, { mode: "lora", ...adaptation }, bar);
       qlora.push({
         base: baseFormat,
         rank: chosen,
@@ -369,17 +377,13 @@ export async function runExperiment(
       const m = cloneMlp(base);
       attachLora(m, chosen, config.alphaPerRank, seed + 100 * chosen);
       bar = hooks.progress(`mixed precision: LoRA r=${chosen}, ${mode.compute} compute`);
-      const { skippedSteps } = trainMlp(m, tr.x, tr.labels, {
+      const { accuracy, skippedSteps } = trainAndScore(m, tr, te, {
         mode: "lora",
-        epochs: config.adaptEpochs,
-        learningRate: config.adaptLearningRate,
-        seed: seed + 1,
-        onProgress: (f) => bar.update(f),
+        ...adaptation,
         computeRound: mode.round,
         masterRound: roundFloat32,
         lossScale: mode.lossScale,
-      });
-      const accuracy = accuracyOf(mlpLogits(m, te.x, te.n), te.labels);
+      }, bar);
       mixedPrecision.push({
         compute: mode.compute,
         master: "float32",
