@@ -73,6 +73,23 @@ export const AFFINE_WORKGROUP_SIZE = 256;
 /** Workgroups along x before the grid wraps to y (WebGPU's default dimension limit). */
 const GRID_X = 65535;
 
+// The parameters and the element → scale index map shared by the two affine kernels (32 bytes:
+// element count, columns, invocations per grid row, and the layout's rowMul/colDiv/colMul).
+const AFFINE_COMMON_WGSL = /* wgsl */ `
+struct Params {
+  count: u32, cols: u32, rowStride: u32, rowMul: u32,
+  colDiv: u32, colMul: u32, qmin: i32, qmax: i32,
+}
+@group(0) @binding(0) var<uniform> params: Params;
+
+// Element e of the (rows, cols) matrix → the index of its scale and zero point.
+fn scaleIndex(e: u32) -> u32 {
+  let i = e / params.cols;
+  let j = e % params.cols;
+  return i * params.rowMul + (j / params.colDiv) * params.colMul;
+}
+`;
+
 /**
  * The quantize kernel: one element per invocation.
  *
@@ -95,12 +112,7 @@ const GRID_X = 65535;
  * round(t) + zp is exact below 2^24 (beyond it the clamp decides again).
  */
 export const QUANTIZE_AFFINE_WGSL: string = /* wgsl */ `
-struct Params {
-  count: u32, cols: u32, rowStride: u32, rowMul: u32,
-  colDiv: u32, colMul: u32, qmin: i32, qmax: i32,
-}
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;       // (rows, cols) row-major
+${AFFINE_COMMON_WGSL}@group(0) @binding(1) var<storage, read> x: array<f32>;       // (rows, cols) row-major
 @group(0) @binding(2) var<storage, read> recip: array<f32>;   // one per scale
 @group(0) @binding(3) var<storage, read> zp: array<i32>;      // one per scale
 @group(0) @binding(4) var<storage, read_write> q: array<i32>; // (rows, cols) row-major
@@ -109,9 +121,7 @@ struct Params {
 fn main(@builtin(global_invocation_id) id: vec3<u32>) {
   let e = id.y * params.rowStride + id.x;
   if (e >= params.count) { return; }
-  let i = e / params.cols;
-  let j = e % params.cols;
-  let g = i * params.rowMul + (j / params.colDiv) * params.colMul;
+  let g = scaleIndex(e);
   let v = x[e];
   let r = recip[g];
   let ex = i32((bitcast<u32>(v) >> 23u) & 0xffu) - 127;
@@ -142,12 +152,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
  * rounded, so x = fround((q − zp) · fround(scale)) (eq. (Q3)); q = zp gives +0.
  */
 export const DEQUANTIZE_AFFINE_WGSL: string = /* wgsl */ `
-struct Params {
-  count: u32, cols: u32, rowStride: u32, rowMul: u32,
-  colDiv: u32, colMul: u32, qmin: i32, qmax: i32,
-}
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> q: array<i32>;       // (rows, cols) row-major
+${AFFINE_COMMON_WGSL}@group(0) @binding(1) var<storage, read> q: array<i32>;       // (rows, cols) row-major
 @group(0) @binding(2) var<storage, read> scale: array<f32>;   // one per scale
 @group(0) @binding(3) var<storage, read> zp: array<i32>;      // one per scale
 @group(0) @binding(4) var<storage, read_write> x: array<f32>; // (rows, cols) row-major
@@ -156,9 +161,7 @@ struct Params {
 fn main(@builtin(global_invocation_id) id: vec3<u32>) {
   let e = id.y * params.rowStride + id.x;
   if (e >= params.count) { return; }
-  let i = e / params.cols;
-  let j = e % params.cols;
-  let g = i * params.rowMul + (j / params.colDiv) * params.colMul;
+  let g = scaleIndex(e);
   x[e] = f32(q[e] - zp[g]) * scale[g];     // eq. (Q3)
 }
 `;
