@@ -2,6 +2,7 @@
 // docs/semantics.md §Affine quantization): the exact rounding of a quotient x / scale to an
 // integer, min/max calibration, the group layouts and the argument checks shared by the public
 // modules (calibrate.ts, quantize.ts, dequantize.ts) and the oracle (oracle/affine.ts).
+import type { QuantizeOptions } from "./quantize.ts";
 import { argError, rangeError, shapeError, show } from "./_fail.ts";
 import { addDyadic, dyadic, FLOAT64_GRID, quotient, rationalOf, roundRational } from "./_exact.ts";
 import { INTEGER_TYPES } from "./dtype.ts";
@@ -525,22 +526,8 @@ function squaredError(values: ArrayLike<number>, p: QuantizationParams, lv: Leve
 // ---------------------------------------------------------------------------------------------
 // quantize: checks (E_ARG, then E_SHAPE) and computation (E_RANGE, then the levels).
 
-/** The options of quantize (quantize.ts documents them). */
-export interface QuantizeSettings {
-  scheme?: QuantizeScheme;
-  granularity?: Granularity;
-  axis?: number;
-  groupSize?: number;
-  range?: QuantizeRange;
-  rounding?: RoundingMode;
-  seed?: number;
-  profile?: QuantizeProfile;
-  scale?: ArrayLike<number>;
-  zeroPoint?: ArrayLike<number>;
-  method?: CalibrationMethod;
-  percentile?: number;
-  steps?: number;
-}
+/** The options of quantize, documented where they are public. */
+export type QuantizeSettings = QuantizeOptions;
 
 /** Everything quantize checked before touching the data. */
 export interface QuantizePlan {
