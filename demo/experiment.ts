@@ -44,6 +44,7 @@ import {
   mulberry32,
   trainMlp,
   type TrainOptions,
+  type TrainResult,
 } from "./mlp.ts";
 import type { Progress } from "./progress.ts";
 import type {
@@ -132,6 +133,17 @@ export interface DemoHooks {
   log(line: string): void;
   /** Computes the final model's logits on the GPU, when one runs (section 8). */
   gpuLogits?: (m: DemoMlp, x: Float64Array, n: number) => Promise<Float32Array>;
+  /**
+   * Trains on the GPU (float32), when one runs: every run without format emulation (base, full
+   * fine-tuning, LoRA, QLoRA). The mixed-precision runs always train on the reference, which
+   * emulates their compute formats.
+   */
+  gpuTrain?: (
+    m: DemoMlp,
+    x: Float64Array,
+    labels: ArrayLike<number>,
+    options: Omit<TrainOptions, "computeRound" | "lossScale" | "masterRound">,
+  ) => Promise<TrainResult>;
 }
 
 /** float32 bytes per trainable parameter with Adam: the value, m and v. */
@@ -141,18 +153,22 @@ const ADAM_STATE_COPIES = 3n;
  * Trains `m` on `tr` behind a progress bar labelled `label` (left open for the caller's closing
  * words) and returns its accuracy on `te`, with what training reported.
  */
-function trainAndScore(
+async function trainAndScore(
   m: DemoMlp,
   tr: Digits,
   te: Digits,
   options: Omit<TrainOptions, "onProgress">,
   bar: Progress,
-): { accuracy: number; skippedSteps: number } {
-  const { skippedSteps } = trainMlp(m, tr.x, tr.labels, {
-    ...options,
-    onProgress: (f) => bar.update(f),
-  });
-  return { accuracy: accuracyOf(mlpLogits(m, te.x, te.n), te.labels), skippedSteps };
+  hooks: DemoHooks,
+): Promise<{ accuracy: number; skippedSteps: number; flushedFraction: number }> {
+  const onProgress = (f: number) => bar.update(f);
+  const emulated = options.computeRound !== undefined || options.masterRound !== undefined ||
+    (options.lossScale ?? 1) !== 1;
+  const { skippedSteps, flushedFraction } = hooks.gpuTrain && !emulated
+    ? await hooks.gpuTrain(m, tr.x, tr.labels, { ...options, onProgress })
+    : trainMlp(m, tr.x, tr.labels, { ...options, onProgress });
+  const accuracy = accuracyOf(mlpLogits(m, te.x, te.n), te.labels);
+  return { accuracy, skippedSteps, flushedFraction };
 }
 
 function asMatrix(rows: number, cols: number, data: Float64Array): Matrix {
@@ -236,12 +252,19 @@ export async function runExperiment(
   };
   let t0 = performance.now();
   let bar = hooks.progress(`base model ${PIXELS}→${config.hidden}→${CLASSES}`);
-  const { accuracy: baseAccuracy } = trainAndScore(base, train, test, {
-    mode: "full",
-    epochs: config.baseEpochs,
-    learningRate: config.baseLearningRate,
-    seed,
-  }, bar);
+  const { accuracy: baseAccuracy } = await trainAndScore(
+    base,
+    train,
+    test,
+    {
+      mode: "full",
+      epochs: config.baseEpochs,
+      learningRate: config.baseLearningRate,
+      seed,
+    },
+    bar,
+    hooks,
+  );
   bar.done(`test accuracy ${pct(baseAccuracy)}`);
   const baseResult = {
     accuracy: baseAccuracy,
@@ -267,12 +290,13 @@ export async function runExperiment(
     t0 = performance.now();
     const full = cloneMlp(base);
     bar = hooks.progress(`${shift.task}: full fine-tuning`);
-    const { accuracy: fullAccuracy } = trainAndScore(
+    const { accuracy: fullAccuracy } = await trainAndScore(
       full,
       tr,
       te,
       { mode: "full", ...adaptation },
       bar,
+      hooks,
     );
     const fullTrainableCount = fullTrainable(full);
     const fullRun = {
@@ -289,7 +313,14 @@ export async function runExperiment(
       const m = cloneMlp(base);
       attachLora(m, rank, config.alphaPerRank, seed + 100 * rank);
       bar = hooks.progress(`${shift.task}: LoRA r=${rank}`);
-      const { accuracy } = trainAndScore(m, tr, te, { mode: "lora", ...adaptation }, bar);
+      const { accuracy } = await trainAndScore(
+        m,
+        tr,
+        te,
+        { mode: "lora", ...adaptation },
+        bar,
+        hooks,
+      );
       const trainable = loraTrainable(m, rank);
       lora.push({
         rank,
@@ -351,7 +382,14 @@ export async function runExperiment(
       const frozenBytes = quantizeBase(m, baseFormat);
       attachLora(m, chosen, config.alphaPerRank, seed + 100 * chosen);
       bar = hooks.progress(`QLoRA: r=${chosen} on a ${baseFormat} base`);
-      const { accuracy } = trainAndScore(m, tr, te, { mode: "lora", ...adaptation }, bar);
+      const { accuracy } = await trainAndScore(
+        m,
+        tr,
+        te,
+        { mode: "lora", ...adaptation },
+        bar,
+        hooks,
+      );
       qlora.push({
         base: baseFormat,
         rank: chosen,
@@ -377,22 +415,35 @@ export async function runExperiment(
       const m = cloneMlp(base);
       attachLora(m, chosen, config.alphaPerRank, seed + 100 * chosen);
       bar = hooks.progress(`mixed precision: LoRA r=${chosen}, ${mode.compute} compute`);
-      const { accuracy, skippedSteps } = trainAndScore(m, tr, te, {
-        mode: "lora",
-        ...adaptation,
-        computeRound: mode.round,
-        masterRound: roundFloat32,
-        lossScale: mode.lossScale,
-      }, bar);
+      const { accuracy, skippedSteps, flushedFraction } = await trainAndScore(
+        m,
+        tr,
+        te,
+        {
+          mode: "lora",
+          ...adaptation,
+          computeRound: mode.round,
+          masterRound: roundFloat32,
+          lossScale: mode.lossScale,
+        },
+        bar,
+        hooks,
+      );
       mixedPrecision.push({
         compute: mode.compute,
         master: "float32",
         lossScale: mode.lossScale,
         accuracy,
         skippedSteps,
+        flushedFraction,
         wallSeconds: seconds(t0),
       });
-      bar.done(`accuracy ${pct(accuracy)}`);
+      bar.done(
+        `accuracy ${pct(accuracy)}, ${
+          flushedFraction === 0 ? "no" : `${(100 * flushedFraction).toPrecision(2)}% of the`
+        } weight-gradient entries flushed to zero` +
+          (skippedSteps > 0 ? `, ${skippedSteps} steps skipped` : ""),
+      );
     }
   }
 

@@ -6,6 +6,7 @@
  */
 import { demoConfig, type DemoHooks, runExperiment } from "./experiment.ts";
 import { gpuLogits, probeGpu } from "./gpu.ts";
+import { trainMlpGpu } from "./gpu_train.ts";
 import { startProgress } from "./progress.ts";
 import { renderReport, summaryRows, textTable, writeAtomic } from "./report.ts";
 import type { DemoResults } from "./results.ts";
@@ -124,8 +125,9 @@ export async function main(args: readonly string[]): Promise<number> {
   const probe = flags.cpu ? { gpu: null, reason: "--cpu" } as const : await probeGpu();
   if (probe.gpu) {
     console.log(
-      `Device: GPU (${probe.name}) — training runs on the float64 reference (CPU); the final ` +
-        `model's logits are recomputed with the WebGPU kernels and compared.`,
+      `Device: GPU (${probe.name}) — training runs on the WebGPU kernels (float32); the ` +
+        `mixed-precision runs, which emulate formats, and the quantized evaluations run on the ` +
+        `float64 reference; the final model's logits are computed on both and compared.`,
     );
   } else {
     console.log(`Device: reference (float64, CPU) — ${probe.reason}.`);
@@ -136,7 +138,10 @@ export async function main(args: readonly string[]): Promise<number> {
     log: (line) => console.log(line),
   };
   const gpu = probe.gpu;
-  if (gpu) hooks.gpuLogits = (m, x, n) => gpuLogits(gpu, m, x, n);
+  if (gpu) {
+    hooks.gpuLogits = (m, x, n) => gpuLogits(gpu, m, x, n);
+    hooks.gpuTrain = (m, x, labels, options) => trainMlpGpu(gpu, m, x, labels, options);
+  }
   let partial;
   try {
     partial = await runExperiment(config, flags.seed, hooks);

@@ -83,6 +83,9 @@ Deno.test("--quick shows the lecture's claims on real data (results.json, report
   assertEquals(html.match(/<svg /g)?.length, 3);
   assert(!/<script|src="http/.test(html), "self-contained");
   assert(r.device === "gpu" || r.device === "reference");
+  // The first line and the JSON agree; with a GPU, it trained and section 8 ran.
+  assertEquals(/^Device: GPU/m.test(out), r.device === "gpu");
+  assertEquals(r.gpu !== undefined, r.device === "gpu");
   const accuracies = [
     r.base.accuracy,
     ...r.shifted.flatMap((
@@ -140,6 +143,14 @@ Deno.test("--quick shows the lecture's claims on real data (results.json, report
       }
     }
   }
+  // Mixed precision: flushed fractions are fractions; loss scaling flushes no more than without.
+  const mixed = new Map((r.mixedPrecision ?? []).map((m) => [m.compute, m]));
+  assertEquals(mixed.size, 4);
+  for (const m of mixed.values()) assert(m.flushedFraction >= 0 && m.flushedFraction <= 1);
+  assertLessOrEqual(
+    mixed.get("float16+loss-scaling")!.flushedFraction,
+    mixed.get("float16")!.flushedFraction,
+  );
   if (r.gpu) {
     // float32 kernels vs float64: the argmax may flip only on near-ties.
     assertGreaterOrEqual(r.gpu.argmaxAgreement, 0.99);

@@ -63,8 +63,11 @@ export interface TrainOptions {
   /** Called after each step with the fraction done. */
   onProgress?: (fraction: number) => void;
   /**
-   * Rounds W, A, B and the activations of the forward and backward pass to a compute format
-   * (mixed precision: the master weights stay float64/float32 in the optimizer). @default none
+   * Rounds to a compute format (mixed precision): W, A, B and the bias, the activations, the
+   * activation gradients, and the weight gradients as each matmul outputs them (every sum is
+   * computed exactly enough — float64 — and rounded once to the compute format, as a tensor core
+   * accumulating in float32 and writing float16/bfloat16 does up to the accumulator's roundoff).
+   * The master weights stay in the optimizer's format. @default none
    */
   computeRound?: (x: Float64Array) => void;
   /** Multiplies the loss by this before the backward pass and divides the gradients after. */
@@ -79,6 +82,11 @@ export interface TrainResult {
   finalLoss: number;
   /** Steps skipped because a scaled gradient overflowed (loss scaling). */
   skippedSteps: number;
+  /**
+   * With `computeRound`: the fraction of the weight-gradient entries, over the whole run, that
+   * were non-zero before rounding to the compute format and zero after (underflow). 0 otherwise.
+   */
+  flushedFraction: number;
 }
 
 /**
@@ -354,7 +362,8 @@ export function crossEntropy(
  * @param mode Which parameters get gradients.
  * @param round Rounds activations and activation gradients to a compute format (mixed precision).
  * @param lossScale Multiplies ∂loss/∂logits (loss scaling); the caller divides the gradients.
- * @returns The (unscaled) loss and the gradients of layer 1 and 2.
+ * @returns The (unscaled) loss, the gradients of layer 1 and 2 (rounded by `round` when given),
+ * and how many non-zero weight-gradient entries `round` flushed to zero out of how many.
  */
 export function lossAndGrads(
   m: DemoMlp,
@@ -364,7 +373,7 @@ export function lossAndGrads(
   mode: TrainMode,
   round?: (x: Float64Array) => void,
   lossScale = 1,
-): { loss: number; g1: LayerGrads; g2: LayerGrads } {
+): { loss: number; g1: LayerGrads; g2: LayerGrads; flushed: number; nonZero: number } {
   const f1 = layerForward(m.l1, x, n);
   const z = f1.y;
   for (let i = 0; i < z.length; i++) if (z[i]! < 0) z[i] = 0;
@@ -380,7 +389,23 @@ export function lossAndGrads(
   for (let i = 0; i < dz.length; i++) if (z[i]! <= 0) dz[i] = 0;
   round?.(dz);
   layerBackward(m.l1, x, f1.h, dz, n, mode, g1, false);
-  return { loss, g1, g2 };
+  let flushed = 0;
+  let nonZero = 0;
+  if (round) {
+    // The weight gradients leave their matmuls in the compute format too.
+    for (const g of [g1, g2]) {
+      for (const t of mode === "full" ? [g.w, g.bias] : [g.a, g.b]) {
+        let before = 0;
+        for (let i = 0; i < t.length; i++) if (t[i] !== 0) before++;
+        round(t);
+        let after = 0;
+        for (let i = 0; i < t.length; i++) if (t[i] !== 0) after++;
+        nonZero += before;
+        flushed += before - after;
+      }
+    }
+  }
+  return { loss, g1, g2, flushed, nonZero };
 }
 
 /** Plain Adam (β₁ 0.9, β₂ 0.999, ε 1e-8, no weight decay) on a list of parameter arrays. */
@@ -443,6 +468,8 @@ export function trainMlp(
   let step = 0;
   let finalLoss = NaN;
   let skippedSteps = 0;
+  let flushed = 0;
+  let nonZero = 0;
   const xb = new Float64Array(batchSize * inputs);
   const yb = new Int32Array(batchSize);
   for (let epoch = 0; epoch < options.epochs; epoch++) {
@@ -460,7 +487,7 @@ export function trainMlp(
       }
       if (round) syncCompute(m, compute, round);
       const xs = xb.subarray(0, size * inputs);
-      const { loss, g1, g2 } = lossAndGrads(
+      const { loss, g1, g2, ...underflow } = lossAndGrads(
         compute,
         xs,
         yb.subarray(0, size),
@@ -470,6 +497,8 @@ export function trainMlp(
         scale,
       );
       total += loss * size;
+      flushed += underflow.flushed;
+      nonZero += underflow.nonZero;
       const grads = options.mode === "full"
         ? [g1.w, g1.bias, g2.w, g2.bias]
         : [g1.a, g1.b, g2.a, g2.b];
@@ -489,7 +518,7 @@ export function trainMlp(
     }
     finalLoss = total / n;
   }
-  return { finalLoss, skippedSteps };
+  return { finalLoss, skippedSteps, flushedFraction: nonZero === 0 ? 0 : flushed / nonZero };
 }
 
 function syncCompute(master: DemoMlp, compute: DemoMlp, round: (x: Float64Array) => void): void {

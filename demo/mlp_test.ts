@@ -1,4 +1,10 @@
-import { assert, assertAlmostEquals, assertEquals } from "@std/assert";
+import {
+  assert,
+  assertAlmostEquals,
+  assertEquals,
+  assertGreater,
+  assertLessOrEqual,
+} from "@std/assert";
 import type { Matrix } from "@loraquant/reference/matrix";
 import {
   loraLinearBackward,
@@ -122,4 +128,46 @@ Deno.test("trainMlp() in LoRA mode changes only A and B, and lowers the loss", (
   assertEquals(m.l2.bias, before.l2.bias);
   assert(lossAndGrads(m, x, labels, n, "lora").loss < start);
   assert(accuracyOf(mlpLogits(m, x, n), labels) >= 0);
+});
+
+/** Rounds in place to float16 with Math.f16round (nearest-even; independent of the reference). */
+const toFloat16 = (t: Float64Array) => {
+  for (let i = 0; i < t.length; i++) t[i] = Math.f16round(t[i]!);
+};
+
+Deno.test("lossAndGrads() with a float16 compute format: gradients are float16, tiny ones flush", () => {
+  const m = model(13);
+  const n = 6;
+  const random = mulberry32(4);
+  // Inputs below 2^-24 make every A gradient dh·x about 2^-24 times a small dh: below float16's
+  // smallest subnormal 2^-24 for most entries.
+  const x = Float64Array.from({ length: n * 7 }, () => random() * 2 ** -24);
+  const labels = [0, 1, 2, 3, 0, 1];
+  const exact = lossAndGrads(m, x, labels, n, "lora");
+  assertEquals([exact.flushed, exact.nonZero], [0, 0]); // no rounding asked: nothing counted
+  const half = lossAndGrads(m, x, labels, n, "lora", toFloat16);
+  for (const g of [half.g1.a, half.g1.b, half.g2.a, half.g2.b]) {
+    for (const v of g) assertEquals(Math.f16round(v), v); // every entry a float16 value
+  }
+  // Count independently: entries whose exact gradient is non-zero but below half the smallest
+  // float16 subnormal (they round to zero; ties at exactly 2^-25 would round to even = 0 too).
+  // The activations are rounded as well, so compare the counts loosely from the exact gradients.
+  let tiny = 0;
+  let nonZero = 0;
+  for (const g of [exact.g1.a, exact.g1.b, exact.g2.a, exact.g2.b]) {
+    for (const v of g) {
+      if (v !== 0) nonZero++;
+      if (v !== 0 && Math.abs(v) < 2 ** -25) tiny++;
+    }
+  }
+  assertGreater(tiny, 0, "the case must have gradients below float16's range");
+  assertGreater(half.flushed, 0);
+  assertLessOrEqual(half.flushed, half.nonZero);
+  assertAlmostEquals(half.nonZero, nonZero, nonZero * 0.2);
+  // Loss scaling by 2^12 lifts them back into float16's range: fewer entries flush.
+  const scaled = lossAndGrads(m, x, labels, n, "lora", toFloat16, 2 ** 12);
+  assert(
+    scaled.flushed < half.flushed,
+    `loss scaling keeps small gradients: ${scaled.flushed} < ${half.flushed}`,
+  );
 });

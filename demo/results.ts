@@ -139,6 +139,11 @@ export interface MixedPrecisionRun {
   accuracy: number;
   /** Steps skipped because a gradient overflowed. */
   skippedSteps: number;
+  /**
+   * The fraction of non-zero weight-gradient entries that rounding to the compute format flushed
+   * to zero (underflow), over the whole run.
+   */
+  flushedFraction: number;
   /** Wall time. */
   wallSeconds: number;
 }
