@@ -1,16 +1,19 @@
 /**
- * The report: one self-contained HTML page with SVG charts drawn from d3 scales, shapes and
- * axes' ticks as strings (no DOM), the summary table as text, and atomic file writes.
+ * The report: one self-contained HTML page whose SVG charts come from the shared figures of
+ * `@loraquant/notebook` (d3 scales and shapes as strings, no DOM, no scripts), the summary table
+ * as text, and atomic file writes.
  *
  * @module
  */
-import * as d3 from "d3";
+import { lineChart, scatterChart, type Series } from "@loraquant/notebook";
 import type { DemoResults } from "./results.ts";
 
-const W = 660;
-const H = 320;
-const M = { top: 24, right: 170, bottom: 44, left: 56 };
-const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
+/** Charts are drawn this wide (the page is 980 px): room for the plot and its legend. */
+const CHART_WIDTH = 900;
+const CHART_HEIGHT = 380;
+
+/** One colour per task (Tableau 10's first colours, as the shared figures use). */
+const TASK_COLORS = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948"];
 
 function esc(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(
@@ -19,214 +22,133 @@ function esc(s: string): string {
   );
 }
 
-type Scale = { (v: number): number; ticks(count?: number): number[] };
-
-/** A power of ten: the only ticks labelled on a log axis (the others get a tick mark). */
-function isDecade(t: number): boolean {
-  const e = Math.log10(t);
-  return Math.abs(e - Math.round(e)) < 1e-9;
-}
-
-function axes(
-  x: Scale,
-  y: Scale,
-  labels: { x: string; y: string; xFormat: (v: number) => string },
-  log: { x: boolean; y: boolean },
-): string {
-  const parts: string[] = [];
-  const y0 = H - M.bottom;
-  parts.push(
-    `<line x1="${M.left}" y1="${y0}" x2="${W - M.right}" y2="${y0}" stroke="#333"/>`,
-    `<line x1="${M.left}" y1="${M.top}" x2="${M.left}" y2="${y0}" stroke="#333"/>`,
-  );
-  for (const t of x.ticks(6)) {
-    const px = x(t);
-    parts.push(`<line x1="${px}" y1="${y0}" x2="${px}" y2="${y0 + 4}" stroke="#333"/>`);
-    if (!log.x || isDecade(t)) {
-      parts.push(
-        `<text x="${px}" y="${y0 + 16}" text-anchor="middle" font-size="10">${
-          esc(labels.xFormat(t))
-        }</text>`,
-      );
-    }
-  }
-  for (const t of y.ticks(6)) {
-    const py = y(t);
-    parts.push(`<line x1="${M.left - 4}" y1="${py}" x2="${M.left}" y2="${py}" stroke="#333"/>`);
-    if (!log.y || isDecade(t)) {
-      parts.push(
-        `<line x1="${M.left}" y1="${py}" x2="${W - M.right}" y2="${py}" stroke="#eee"/>`,
-        `<text x="${M.left - 6}" y="${py + 3}" text-anchor="end" font-size="10">${
-          esc(d3.format("~g")(t))
-        }</text>`,
-      );
-    }
-  }
-  parts.push(
-    `<text x="${(M.left + W - M.right) / 2}" y="${H - 8}" text-anchor="middle" font-size="11">${
-      esc(labels.x)
-    }</text>`,
-    `<text transform="translate(14,${
-      (M.top + H - M.bottom) / 2
-    }) rotate(-90)" text-anchor="middle" font-size="11">${esc(labels.y)}</text>`,
-  );
-  return parts.join("");
-}
-
-function svg(title: string, body: string): string {
-  return `<figure><svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${
-    esc(title)
-  }">${body}</svg><figcaption>${esc(title)}</figcaption></figure>`;
-}
-
-function legend(items: { label: string; color: string; dashed?: boolean }[]): string {
-  return items.map((it, i) => {
-    const y = M.top + 6 + i * 16;
-    const x = W - M.right + 10;
-    return `<line x1="${x}" y1="${y}" x2="${
-      x + 18
-    }" y2="${y}" stroke="${it.color}" stroke-width="2"${
-      it.dashed ? ' stroke-dasharray="4 3"' : ""
-    }/><text x="${x + 22}" y="${y + 3}" font-size="10">${esc(it.label)}</text>`;
-  }).join("");
+function figure(svg: string, caption: string): string {
+  return `<figure>${svg}<figcaption>${esc(caption)}</figcaption></figure>`;
 }
 
 /**
- * Accuracy against trainable parameters (log x): each task's LoRA ranks as a line, full
- * fine-tuning as a point.
+ * Accuracy against trainable parameters (log x), drawn with the shared `lineChart`: each task's
+ * LoRA ranks as a labelled line, full fine-tuning as a point, the base model as a dashed line,
+ * one colour per task.
  *
  * @param r The results.
  * @returns An SVG figure.
  */
 export function accuracyVsParams(r: DemoResults): string {
   const all = r.shifted.flatMap((s) => [s.full.trainable, ...s.lora.map((l) => l.trainable)]);
-  const x = d3.scaleLog().domain(d3.extent(all) as [number, number]).range([
-    M.left + 8,
-    W - M.right - 8,
-  ]).nice();
-  const y = d3.scaleLinear().domain([0, 1]).range([H - M.bottom, M.top]);
-  const line = d3.line<[number, number]>().x((d: [number, number]) => x(d[0])).y((
-    d: [number, number],
-  ) => y(d[1]));
-  const parts = [
-    axes(x, y, { x: "trainable parameters (log)", y: "test accuracy", xFormat: d3.format("~s") }, {
-      x: true,
-      y: false,
-    }),
-  ];
-  const items: { label: string; color: string; dashed?: boolean }[] = [];
-  r.shifted.forEach((s, i) => {
-    const c = COLORS[i]!;
-    const pts = s.lora.map((l) => [l.trainable, l.accuracy] as [number, number]);
-    parts.push(`<path d="${line(pts)}" fill="none" stroke="${c}" stroke-width="2"/>`);
-    for (const l of s.lora) {
-      parts.push(
-        `<circle cx="${x(l.trainable)}" cy="${y(l.accuracy)}" r="3" fill="${c}"/>`,
-        `<text x="${x(l.trainable)}" y="${
-          y(l.accuracy) + 13
-        }" font-size="9" text-anchor="middle" fill="${c}">r=${l.rank}</text>`,
-      );
-    }
-    parts.push(
-      `<rect x="${x(s.full.trainable) - 4}" y="${
-        y(s.full.accuracy) - 4
-      }" width="8" height="8" fill="${c}"/>`,
-      `<line x1="${M.left}" y1="${y(s.baseAccuracy)}" x2="${W - M.right}" y2="${
-        y(s.baseAccuracy)
-      }" stroke="${c}" stroke-dasharray="4 3"/>`,
-    );
-    items.push({ label: `${s.task}: LoRA`, color: c });
-    items.push({ label: `${s.task}: base`, color: c, dashed: true });
+  const xMin = Math.min(...all);
+  const xMax = Math.max(...all);
+  const series: Series[] = r.shifted.flatMap((s, i) => {
+    const color = TASK_COLORS[i % TASK_COLORS.length]!;
+    return [
+      {
+        name: `${s.task}: LoRA`,
+        points: s.lora.map((l) => [l.trainable, l.accuracy] as const),
+        labels: s.lora.map((l) => `r=${l.rank}`),
+        color,
+      },
+      { name: `${s.task}: full fine-tuning`, points: [[s.full.trainable, s.full.accuracy]], color },
+      {
+        name: `${s.task}: base model`,
+        points: [[xMin, s.baseAccuracy], [xMax, s.baseAccuracy]],
+        color,
+        dashed: true,
+      },
+    ];
   });
-  parts.push(legend(items));
-  return svg(
-    "Accuracy vs trainable parameters: LoRA ranks (line), full fine-tuning (square), base model (dashed)",
-    parts.join(""),
+  const title = "Accuracy vs trainable parameters";
+  return figure(
+    lineChart({
+      series,
+      title,
+      xLabel: "trainable parameters (log)",
+      yLabel: "test accuracy",
+      xScale: "log",
+      xTickFormat: "~s",
+      yDomain: [0, 1],
+      yTickFormat: ".0%",
+      markers: true,
+      width: CHART_WIDTH,
+      height: CHART_HEIGHT,
+    }),
+    `${title}: LoRA at each rank r (line), full fine-tuning (point), the base model before ` +
+      "adaptation (dashed).",
   );
 }
 
 /**
- * The singular values of the full fine-tune's ΔW (log y), per task and layer.
+ * The singular values of the full fine-tune's ΔW (log y), per task and layer, drawn with the
+ * shared `lineChart` (the first 40; values below 10⁻⁴ of the largest are drawn at the axis floor).
  *
  * @param r The results.
  * @returns An SVG figure.
  */
 export function spectrumChart(r: DemoResults): string {
-  const series = r.shifted.flatMap((s, i) =>
+  const count = 40;
+  const series: Series[] = r.shifted.flatMap((s, i) =>
     s.spectrum.map((l, j) => ({
-      label: `${s.task}, ${l.layer}`,
-      color: COLORS[i]!,
+      name: `${s.task}, ${l.layer}`,
+      color: TASK_COLORS[i % TASK_COLORS.length]!,
       dashed: j === 1,
-      values: l.singularValues.slice(0, 40).map((v, k) =>
-        [k + 1, Math.max(v, 1e-12)] as [
-          number,
-          number,
-        ]
-      ),
+      points: l.singularValues.slice(0, count).map((v, k) => [k + 1, Math.max(v, 1e-300)] as const),
     }))
   );
-  const ys = series.flatMap((s) => s.values.map((v) => v[1]));
-  const x = d3.scaleLinear().domain([1, 40]).range([M.left + 8, W - M.right - 8]);
-  const y = d3.scaleLog().domain([
-    Math.max(d3.min(ys) ?? 1e-6, (d3.max(ys) ?? 1) * 1e-4),
-    d3.max(ys) ?? 1,
-  ]).range([H - M.bottom, M.top]).nice().clamp(true);
-  const line = d3.line<[number, number]>().x((d: [number, number]) => x(d[0])).y((
-    d: [number, number],
-  ) => y(d[1]));
-  const parts = [
-    axes(x, y, { x: "index i", y: "σ_i of ΔW (log)", xFormat: d3.format("d") }, {
-      x: false,
-      y: true,
+  const top = Math.max(...series.flatMap((s) => s.points.map((p) => p[1])));
+  const floor = Math.max(
+    Math.min(...series.flatMap((s) => s.points.map((p) => p[1]))),
+    top * 1e-4,
+  );
+  const title = "Singular values of ΔW = W_full − W_base";
+  return figure(
+    lineChart({
+      series,
+      title,
+      xLabel: "index i",
+      yLabel: "σ_i of ΔW (log)",
+      yScale: "log",
+      yDomain: [10 ** Math.floor(Math.log10(floor)), 10 ** Math.ceil(Math.log10(top))],
+      width: CHART_WIDTH,
+      height: CHART_HEIGHT,
     }),
-  ];
-  for (const s of series) {
-    parts.push(
-      `<path d="${line(s.values)}" fill="none" stroke="${s.color}" stroke-width="2"${
-        s.dashed ? ' stroke-dasharray="4 3"' : ""
-      }/>`,
-    );
-  }
-  parts.push(legend(series));
-  return svg(
-    "Singular values of the full fine-tune's ΔW = W_full − W_base (first 40)",
-    parts.join(""),
+    `${title} of the full fine-tune, per task (colour) and layer (layer 2 dashed), first ${count}.`,
   );
 }
 
+/** The family a storage format belongs to, for the colours of the bytes chart. */
+function formatFamily(format: string): string {
+  if (/^(float|bfloat|fp8)/.test(format)) return "float formats";
+  if (/^(int|ternary)/.test(format)) return "integer formats";
+  return "block formats (scale per block)";
+}
+
 /**
- * Accuracy against bytes (log x) for each format of the merged model.
+ * Accuracy against bytes (log x) for each format of the merged model, drawn with the shared
+ * `scatterChart`, each point labelled with its format and coloured by family.
  *
  * @param r The results.
  * @returns An SVG figure.
  */
 export function accuracyVsBytes(r: DemoResults): string {
-  const q = r.quantized;
-  const x = d3.scaleLog().domain(d3.extent(q.map((f) => f.bytes)) as [number, number]).range([
-    M.left + 16,
-    W - M.right - 16,
-  ]).nice();
-  const lo = Math.min(...q.map((f) => f.accuracy));
-  const y = d3.scaleLinear().domain([Math.max(0, Math.floor(lo * 10) / 10 - 0.05), 1]).range([
-    H - M.bottom,
-    M.top,
-  ]);
-  const parts = [
-    axes(x, y, { x: "model bytes (log)", y: "test accuracy", xFormat: d3.format("~s") }, {
-      x: true,
-      y: false,
+  const title = "Accuracy vs bytes of the merged model";
+  return figure(
+    scatterChart({
+      points: r.quantized.map((f) => ({
+        x: f.bytes,
+        y: f.accuracy,
+        label: f.format,
+        group: formatFamily(f.format),
+      })),
+      title,
+      xLabel: "model bytes (log)",
+      yLabel: "test accuracy",
+      xScale: "log",
+      xTickFormat: "~s",
+      yTickFormat: ".0%",
+      width: CHART_WIDTH,
+      height: CHART_HEIGHT,
     }),
-  ];
-  q.forEach((f, i) => {
-    const c = COLORS[i % COLORS.length]!;
-    parts.push(
-      `<circle cx="${x(f.bytes)}" cy="${y(f.accuracy)}" r="4" fill="${c}"/>`,
-      `<text x="${x(f.bytes) + 6}" y="${
-        y(f.accuracy) - 6 - (i % 3) * 9
-      }" font-size="9" fill="${c}">${esc(f.format)}</text>`,
-    );
-  });
-  return svg("Accuracy vs bytes of the merged model, per number format", parts.join(""));
+    `${title}, one point per number format.`,
+  );
 }
 
 function table(headers: string[], rows: (string | number)[][]): string {
@@ -331,9 +253,14 @@ export function renderReport(r: DemoResults): string {
   const sections: string[] = [];
   sections.push(
     `<h1>loraquant demo: LoRA and quantization on real digits</h1>`,
-    `<p>Device: <b>${esc(r.device)}</b>${r.adapter ? ` (${esc(r.adapter)})` : ""}. Seed ${r.seed}${
-      r.quick ? ", --quick" : ""
-    }. ${esc(r.data.split)}. Wall time ${r.wallSeconds.toFixed(1)} s.</p>`,
+    `<p>Device: <b>${esc(r.device)}</b>${r.adapter ? ` (${esc(r.adapter)})` : ""}${
+      r.device === "gpu"
+        ? " — training on the WebGPU kernels (float32); mixed precision and the number formats on " +
+          "the float64 reference"
+        : " — everything on the float64 reference"
+    }. Seed ${r.seed}${r.quick ? ", --quick" : ""}. ${esc(r.data.split)}. Wall time ${
+      r.wallSeconds.toFixed(1)
+    } s.</p>`,
     `<h2>Base model and the two shifted tasks</h2>`,
     `<ul>${
       r.shifted.map((s) => `<li><b>${esc(s.task)}</b>: ${esc(s.description)}</li>`).join("")
@@ -387,13 +314,22 @@ export function renderReport(r: DemoResults): string {
     sections.push(
       `<h2>Mixed precision</h2>`,
       table(
-        ["compute", "master", "loss scale", "accuracy", "skipped steps", "wall s"],
+        [
+          "compute",
+          "master",
+          "loss scale",
+          "accuracy",
+          "skipped steps",
+          "gradient entries flushed to 0",
+          "wall s",
+        ],
         r.mixedPrecision.map((m) => [
           m.compute,
           m.master,
           String(m.lossScale),
           pct(m.accuracy),
           String(m.skippedSteps),
+          m.flushedFraction === 0 ? "0" : `${(100 * m.flushedFraction).toPrecision(2)}%`,
           m.wallSeconds.toFixed(1),
         ]),
       ),
@@ -413,7 +349,8 @@ export function renderReport(r: DemoResults): string {
 <html lang="en"><head><meta charset="utf-8"><title>loraquant demo</title>
 <style>body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:1em 0;font-size:13px}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}
-th{background:#f4f4f4}figure{margin:1em 0}figcaption{font-size:12px;color:#555}</style></head>
+th{background:#f4f4f4}figure{margin:1em 0}figure svg{max-width:100%;height:auto}
+figcaption{font-size:12px;color:#555}</style></head>
 <body>${sections.join("\n")}</body></html>
 `;
 }

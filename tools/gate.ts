@@ -100,6 +100,10 @@ const steps: Step[] = [
     name: "bench: tests, doc examples, coverage",
     args: ["test", "-A", "--doc", "--coverage=coverage", "packages/bench"],
   },
+  {
+    name: "notebook figures: tests, doc examples, coverage",
+    args: ["test", "-A", "--doc", "--coverage=coverage", "packages/notebook/figures"],
+  },
   ...(quick ? [] : [{ name: "coverage report", args: ["coverage", "coverage"] }]),
   { name: "doc lint of the entry points", args: ["doc", "--lint", ...await entryPoints()] },
   ...(quick ? [] : [{ name: "publish dry run", args: ["publish", "--dry-run", "--allow-dirty"] }]),

@@ -1,0 +1,134 @@
+/**
+ * Histograms: counts of values in equal-width bins.
+ *
+ * @module
+ */
+import { bin, extent, thresholdSturges } from "d3-array";
+import { format } from "d3-format";
+import { scaleLinear } from "d3-scale";
+import { axisTicks, makeScale, plotFrame, xAxis, yAxis } from "./_axis.ts";
+import {
+  argError,
+  checkDomain,
+  checkFinite,
+  checkOptionalText,
+  checkOptions,
+  checkSize,
+  checkText,
+  rangeError,
+  show,
+} from "./_check.ts";
+import { el, paletteColor, svgDocument, titleText } from "./_svg.ts";
+import type { ChartSize } from "./types.ts";
+
+/** Options of {@linkcode histogram}. */
+export interface HistogramOptions extends ChartSize {
+  /** The values (finite numbers). */
+  readonly values: ArrayLike<number>;
+  /** The number of equal-width bins. @default {Sturges' rule: ⌈log₂ n⌉ + 1} */
+  readonly bins?: number | undefined;
+  /** The binned range [lo, hi]; values outside it are not counted. @default {the values' extent, made nice} */
+  readonly domain?: readonly [number, number] | undefined;
+  /** The title above the chart (also the SVG's `aria-label`). */
+  readonly title?: string | undefined;
+  /** The x axis label (what the values are). */
+  readonly xLabel: string;
+  /** The y axis label (counts). */
+  readonly yLabel: string;
+  /** The bars' colour. @default {the first Tableau 10 colour} */
+  readonly color?: string | undefined;
+}
+
+/**
+ * Draws a histogram as an SVG string: `bins` equal-width bins over `domain` (the last bin closed,
+ * the others half-open [x0, x1)), one `<rect class="bar">` per bin (`data-x0`, `data-x1`,
+ * `data-count`), its height proportional to its count; linear axes with ticks and labels.
+ *
+ * @param options The values, bins, domain, labels and size.
+ * @returns A standalone `<svg>` element (`role="img"`, `aria-label` = the title).
+ * @throws {TypeError} `E_ARG` for a missing label or a wrong option type.
+ * @throws {RangeError} `E_RANGE` for a non-finite value, a bin count that is not an integer ≥ 1,
+ * no values and no domain, or a bad domain or size.
+ *
+ * @example Ten bins over [0, 1)
+ * ```ts
+ * import { histogram } from "@loraquant/notebook";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const values = Array.from({ length: 100 }, (_, i) => i / 100);
+ * const svg = histogram({ values, bins: 10, domain: [0, 1], xLabel: "x", yLabel: "count" });
+ * const counts = [...svg.matchAll(/data-count="(\d+)"/g)].map((m) => Number(m[1]));
+ * assertEquals(counts, Array(10).fill(10));
+ * ```
+ */
+export function histogram(options: HistogramOptions): string {
+  checkOptions(options, "histogram");
+  const { width, height } = checkSize(options);
+  const title = checkOptionalText(options.title, "title");
+  const xLabel = checkText(options.xLabel, "xLabel");
+  const yLabel = checkText(options.yLabel, "yLabel");
+  const color = checkOptionalText(options.color, "color") ?? paletteColor(0);
+  const v = options.values;
+  if (typeof v !== "object" || v === null || typeof v.length !== "number") {
+    throw argError(`values must be an array of numbers, got ${show(v)}`);
+  }
+  const values = new Float64Array(v.length);
+  for (let i = 0; i < v.length; i++) values[i] = checkFinite(v[i], `values[${i}]`);
+  let domain = checkDomain(options.domain, "linear", "domain");
+  if (domain === undefined) {
+    if (values.length === 0) throw rangeError("histogram needs values or a domain, got neither");
+    const [lo, hi] = extent(values) as [number, number];
+    const nice = scaleLinear().domain(lo === hi ? [lo - 0.5, hi + 0.5] : [lo, hi]).nice();
+    domain = nice.domain() as [number, number];
+  }
+  const count = options.bins === undefined
+    ? thresholdSturges(values)
+    : checkFinite(options.bins, "bins");
+  if (!Number.isInteger(count) || count < 1) {
+    throw rangeError(`bins must be an integer ≥ 1, got ${show(count)}`);
+  }
+  const [lo, hi] = domain;
+  const thresholds = Array.from(
+    { length: count - 1 },
+    (_, i) => lo + ((i + 1) * (hi - lo)) / count,
+  );
+  const binned: number[][] = bin().domain([lo, hi]).thresholds(thresholds)(values);
+
+  const x = makeScale("linear", [], domain);
+  const y = makeScale("linear", binned.map((b) => b.length), undefined, true);
+  const yTicks = axisTicks(y, "linear", Math.max(2, Math.floor(height / 60)), format("d"))
+    .filter((t) => Number.isInteger(t.value));
+  const xTicks = axisTicks(x, "linear", Math.max(2, Math.floor(width / 90)), undefined);
+  const frame = plotFrame(width, height, {
+    title: title !== undefined && title !== "",
+    yTicks,
+    legendWidth: 0,
+  });
+  x.range([frame.left, frame.right]);
+  y.range([frame.bottom, frame.top]);
+  const bars = binned.map((b, i) => {
+    const x0 = i === 0 ? lo : thresholds[i - 1]!;
+    const x1 = i === count - 1 ? hi : thresholds[i]!;
+    const left = x(x0);
+    const right = x(x1);
+    return el("rect", {
+      class: "bar",
+      x: left + 0.5,
+      y: y(b.length),
+      width: Math.max(0, right - left - 1),
+      height: frame.bottom - y(b.length),
+      fill: color,
+      "data-x0": String(x0),
+      "data-x1": String(x1),
+      "data-count": String(b.length),
+    });
+  });
+  return svgDocument(
+    "histogram",
+    width,
+    height,
+    title ?? `${yLabel} / ${xLabel}`,
+    titleText(title, width) + yAxis(y, yTicks, frame, yLabel) +
+      el("g", { class: "bars" }, bars.join("")) + xAxis(x, xTicks, frame, xLabel, height),
+  );
+}
