@@ -104,6 +104,35 @@ const steps: Step[] = [
     name: "notebook figures: tests, doc examples, coverage",
     args: ["test", "-A", "--doc", "--coverage=coverage", "packages/notebook/figures"],
   },
+  {
+    name: "notebooks: generator, committed .ipynb match their chapter sources",
+    args: [
+      "test",
+      "-A",
+      "--doc",
+      "--coverage=coverage",
+      "packages/notebook/build.ts",
+      "packages/notebook/build_test.ts",
+      "packages/notebook/execute.ts",
+      "packages/notebook/_notebook.ts",
+    ],
+  },
+  // Every notebook, both languages, executed by the real Deno kernel (jupyter nbconvert); a
+  // failing cell fails the gate. Runs `deno task demo --quick` first when out/demo/ has no results.
+  { name: "notebooks: execute with the Deno Jupyter kernel", args: ["task", "notebooks:run"] },
+  { name: "site: build (deno task site)", args: ["task", "site"] },
+  {
+    name: "site: tests, doc examples, headless Chromium",
+    args: [
+      "test",
+      "-A",
+      "--doc",
+      "--coverage=coverage",
+      "packages/notebook/site",
+      "--",
+      "--site=out/site",
+    ],
+  },
   ...(quick ? [] : [{ name: "coverage report", args: ["coverage", "coverage"] }]),
   { name: "doc lint of the entry points", args: ["doc", "--lint", ...await entryPoints()] },
   ...(quick ? [] : [{ name: "publish dry run", args: ["publish", "--dry-run", "--allow-dirty"] }]),
