@@ -21,12 +21,13 @@
  */
 import type { Gpu } from "@loraquant/gpu/device";
 import type { Batch, GpuHandle } from "@loraquant/gpu/batch";
-import { gpuResident, LORA_ELEMENTWISE_WORKGROUP } from "@loraquant/gpu/lora";
+import { elementwiseGrid, f32Word, gpuResident } from "@loraquant/gpu/lora";
 import { LORA_ADAM_WGSL } from "@loraquant/gpu/lora-train";
 import {
   type DemoLayer,
   type DemoMlp,
   mulberry32,
+  shuffle,
   type TrainOptions,
   type TrainResult,
 } from "./mlp.ts";
@@ -187,17 +188,6 @@ const BACKPROP_RELU = { name: "demo-backprop-relu", code: DEMO_BACKPROP_RELU_WGS
 const ADAM = { name: "lora-adam", code: LORA_ADAM_WGSL };
 
 type H = GpuHandle<Float32Array>;
-
-function f32Word(value: number): number {
-  return new Uint32Array(new Float32Array([value]).buffer)[0]!;
-}
-
-function grid(count: number): { x: number; y: number; rowStride: number } {
-  const groups = Math.ceil(count / LORA_ELEMENTWISE_WORKGROUP);
-  const x = Math.min(groups, 65535);
-  const y = x === 0 ? 0 : Math.ceil(groups / x);
-  return { x, y, rowStride: x * LORA_ELEMENTWISE_WORKGROUP };
-}
 
 /** A placeholder operand for a binding a kernel does not read (rank 0). */
 const UNUSED = new Float32Array(1);
@@ -385,10 +375,7 @@ export async function trainMlpGpu(
   let t = 0;
   let finalLoss = NaN;
   for (let epoch = 0; epoch < options.epochs; epoch++) {
-    for (let i = n - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [order[i], order[j]] = [order[j]!, order[i]!];
-    }
+    shuffle(order, random);
     let total = 0;
     for (let first = 0; first < stepsPerEpoch; first += perSubmit) {
       const batch = gpu.batch();
@@ -425,7 +412,7 @@ export async function trainMlpGpu(
         for (const name of names) {
           const p = param[name]!;
           const spec = (i: number) => ({ shape: p.shape, arrayType: Float32Array, aliasOf: i });
-          const g = grid(p.length);
+          const g = elementwiseGrid(p.length);
           batch.run({
             kernel: ADAM,
             params: new Uint32Array([p.length, g.rowStride, 0, 0, ...hyper.map(f32Word)]),

@@ -108,6 +108,20 @@ export function mulberry32(seed: number): () => number {
 }
 
 /**
+ * Shuffles in place (Fisher–Yates from the last index down, j = ⌊random()·(i + 1)⌋): the
+ * minibatch order of every epoch, the same on the reference loop and the GPU trainer.
+ *
+ * @param order The array to shuffle.
+ * @param random Uniform generator in [0, 1).
+ */
+export function shuffle(order: number[], random: () => number): void {
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+}
+
+/**
  * A new layer with He-uniform weights and zero bias.
  *
  * @param out Output features.
@@ -473,10 +487,7 @@ export function trainMlp(
   const xb = new Float64Array(batchSize * inputs);
   const yb = new Int32Array(batchSize);
   for (let epoch = 0; epoch < options.epochs; epoch++) {
-    for (let i = n - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [order[i], order[j]] = [order[j]!, order[i]!];
-    }
+    shuffle(order, random);
     let total = 0;
     for (let start = 0; start < n; start += batchSize) {
       const size = Math.min(batchSize, n - start);

@@ -544,12 +544,44 @@ export function loraScalingF32(
 // ---------------------------------------------------------------------------------------------
 // Dispatch helpers
 
-function f32Word(x: number): number {
+/**
+ * The float32 bit pattern of a number rounded to float32 (nearest-even), for a kernel's uniform
+ * parameters (which are passed as 32-bit words).
+ *
+ * @param x Any number.
+ * @returns The 32-bit word.
+ *
+ * @example
+ * ```ts
+ * import { f32Word } from "@loraquant/gpu/lora";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(f32Word(1), 0x3f800000);
+ * assertEquals(f32Word(-0), 0x80000000);
+ * ```
+ */
+export function f32Word(x: number): number {
   return new Uint32Array(new Float32Array([x]).buffer)[0]!;
 }
 
-/** A 2-D grid of 256-invocation workgroups covering `count` elements. */
-function grid(count: number): { x: number; y: number; rowStride: number } {
+/**
+ * A 2-D grid of {@linkcode LORA_ELEMENTWISE_WORKGROUP}-invocation workgroups covering `count`
+ * elements, for the element-wise kernels: at most 65,535 workgroups along x (WebGPU's default
+ * limit), the rest along y; element e = id.y · rowStride + id.x.
+ *
+ * @param count Elements, an integer ≥ 0.
+ * @returns Workgroups along x and y, and the elements per grid row.
+ *
+ * @example
+ * ```ts
+ * import { elementwiseGrid } from "@loraquant/gpu/lora";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(elementwiseGrid(1000), { x: 4, y: 1, rowStride: 1024 });
+ * assertEquals(elementwiseGrid(0), { x: 0, y: 0, rowStride: 0 });
+ * ```
+ */
+export function elementwiseGrid(count: number): { x: number; y: number; rowStride: number } {
   const groups = Math.ceil(count / LORA_ELEMENTWISE_WORKGROUP);
   const x = Math.min(groups, 65535);
   const y = x === 0 ? 0 : Math.ceil(groups / x);
@@ -617,7 +649,7 @@ export function gpuResident(
 ): GpuHandle<Float32Array> {
   if (!ArrayBuffer.isView(input)) return input;
   const count = input.length;
-  const g = grid(count);
+  const g = elementwiseGrid(count);
   const [copy] = batch.run({
     kernel: COPY,
     params: new Uint32Array([count, g.rowStride, 0, 0]),
@@ -748,7 +780,7 @@ export function loraForwardUnfused(
   const h = matmulNt(batch, xm.input, l.a.input, n, l.r, l.inputs);
   const g = matmulNt(batch, h, l.b.input, n, l.out, l.r);
   const count = n * l.out;
-  const gr = grid(count);
+  const gr = elementwiseGrid(count);
   const [y] = batch.run({
     kernel: SCALED_ADD,
     params: new Uint32Array([count, l.out, gr.rowStride, l.bias ? 1 : 0, f32Word(l.s), 0, 0, 0]),
@@ -781,7 +813,7 @@ function combine(
   const l = checkLoraLayer(what, { ...adapter, w });
   const target = gpuResident(batch, l.w.input, [l.out, l.inputs]);
   const count = l.out * l.inputs;
-  const gr = grid(count);
+  const gr = elementwiseGrid(count);
   const [merged] = batch.run({
     kernel: MERGE,
     params: new Uint32Array([l.out, l.inputs, l.r, gr.rowStride, f32Word(sign * l.s), 0, 0, 0]),

@@ -16,10 +16,11 @@ import {
   type CheckedMatrix,
   checkGpuMatrix,
   checkLoraLayer,
+  elementwiseGrid,
+  f32Word,
   type GpuLoraLayer,
   type GpuMatrix,
   gpuResident,
-  LORA_ELEMENTWISE_WORKGROUP,
   loraForward,
 } from "./lora.ts";
 
@@ -182,14 +183,7 @@ export interface LoraTrainStepResult {
 }
 
 function f32Words(values: readonly number[]): number[] {
-  return [...new Uint32Array(new Float32Array(values).buffer)];
-}
-
-function grid(count: number): { x: number; y: number; rowStride: number } {
-  const groups = Math.ceil(count / LORA_ELEMENTWISE_WORKGROUP);
-  const x = Math.min(groups, 65535);
-  const y = x === 0 ? 0 : Math.ceil(groups / x);
-  return { x, y, rowStride: x * LORA_ELEMENTWISE_WORKGROUP };
+  return values.map(f32Word);
 }
 
 /** c (m, n) = scale · Σ_k a[i·aRow + k·aK]·b[k·bK + j·bCol]. */
@@ -368,7 +362,7 @@ export function loraTrainStep(
   const { y, h } = loraForward(batch, xs, { ...layer, a, b });
   // 2. G = ĉ·(y − target).
   const count = n * out;
-  const gr = grid(count);
+  const gr = elementwiseGrid(count);
   const [dy] = batch.run({
     kernel: MSE_GRAD,
     params: new Uint32Array([count, gr.rowStride, ...f32Words([count === 0 ? 0 : 2 / count]), 0]),
@@ -411,7 +405,7 @@ export function loraTrainStep(
     grad: GpuHandle<Float32Array>,
   ) => {
     const size = p.length;
-    const ag = grid(size);
+    const ag = elementwiseGrid(size);
     const spec = (i: number) => ({ shape: p.shape, arrayType: Float32Array, aliasOf: i });
     return batch.run({
       kernel: ADAM,
