@@ -145,13 +145,18 @@ export function xAxis(
           : text({ x, y: y + 17, "text-anchor": "middle", "font-size": 11 }, t.label)),
     ));
   }
-  parts.push(text({
+  parts.push(xAxisLabel(frame, label, height));
+  return el("g", { class: "axis x" }, parts.join(""));
+}
+
+/** The label of the bottom axis, centred under the plot frame. */
+export function xAxisLabel(frame: Frame, label: string, height: number): string {
+  return text({
     class: "axis-label x",
     x: (frame.left + frame.right) / 2,
     y: height - 8,
     "text-anchor": "middle",
-  }, label));
-  return el("g", { class: "axis x" }, parts.join(""));
+  }, label);
 }
 
 /** The left axis: baseline, ticks with labels and light gridlines, the rotated axis label. */

@@ -1,22 +1,25 @@
 // Private input checks shared by the figures. Each throws the reference's typed errors
 // (TypeError E_ARG / E_SHAPE, RangeError E_RANGE) naming the argument and the offending value.
-import { LoraquantRangeError, LoraquantTypeError } from "@loraquant/reference/errors";
+import {
+  LoraquantRangeError,
+  LoraquantTypeError,
+  type TypeErrorCode,
+} from "@loraquant/reference/errors";
 import type { AxisScaleKind, ChartSize, Matrix } from "./types.ts";
 
+/** A maker of the reference's `TypeError` with one code. */
+const typeError = (code: TypeErrorCode) => (message: string): LoraquantTypeError =>
+  new LoraquantTypeError(code, message);
+
 /** A missing or ill-typed argument. */
-export function argError(message: string): LoraquantTypeError {
-  return new LoraquantTypeError("E_ARG", message);
-}
+export const argError: (message: string) => LoraquantTypeError = typeError("E_ARG");
 
 /** Shapes or lengths disagree. */
-export function shapeError(message: string): LoraquantTypeError {
-  return new LoraquantTypeError("E_SHAPE", message);
-}
+export const shapeError: (message: string) => LoraquantTypeError = typeError("E_SHAPE");
 
 /** A value outside its domain. */
-export function rangeError(message: string): LoraquantRangeError {
-  return new LoraquantRangeError("E_RANGE", message);
-}
+export const rangeError = (message: string): LoraquantRangeError =>
+  new LoraquantRangeError("E_RANGE", message);
 
 /** Prints a value for a message (`-0`, `NaN`, strings quoted). */
 export function show(x: unknown): string {

@@ -5,29 +5,27 @@
  */
 import { scaleBand } from "d3-scale";
 import { format } from "d3-format";
-import {
-  axisTicks,
-  legend,
-  type LegendItem,
-  legendWidth,
-  makeScale,
-  plotFrame,
-  yAxis,
-} from "./_axis.ts";
+import { legend, legendWidth, xAxisLabel, yAxis } from "./_axis.ts";
 import {
   argError,
   checkDomain,
   checkFormat,
   checkOptionalText,
-  checkOptions,
   checkScaled,
   checkScaleKind,
-  checkSize,
   checkText,
   rangeError,
   show,
 } from "./_check.ts";
-import { el, paletteColor, svgDocument, text, textWidth, titleText } from "./_svg.ts";
+import {
+  chartDocument,
+  chartFrame,
+  checkChart,
+  groupColors,
+  numericAxis,
+  yTickCount,
+} from "./_frame.ts";
+import { el, text, textWidth } from "./_svg.ts";
 import type { AxisScaleKind, ChartSize } from "./types.ts";
 
 /** The part of d3's band scale used here (the pinned d3 packages ship no type declarations). */
@@ -99,9 +97,8 @@ export interface BarChartOptions extends ChartSize {
  * ```
  */
 export function barChart(options: BarChartOptions): string {
-  checkOptions(options, "barChart");
-  const { width, height } = checkSize(options);
-  const title = checkOptionalText(options.title, "title");
+  const chart = checkChart(options, "barChart");
+  const { width, height } = chart;
   const yLabel = checkText(options.yLabel, "yLabel");
   const xLabel = checkOptionalText(options.xLabel, "xLabel");
   const kind = checkScaleKind(options.yScale, "yScale");
@@ -132,23 +129,19 @@ export function barChart(options: BarChartOptions): string {
     if (!groups.includes(group)) groups.push(group);
   });
 
-  const y = makeScale(kind, bars.map((b) => b.value), yDomain, true);
-  const yTicks = axisTicks(y, kind, Math.max(2, Math.floor(height / 60)), yFmt);
-  const colors = new Map(groups.map((g, i) => [g, paletteColor(i)]));
-  const items: LegendItem[] = groups.map((g) => ({ name: g, color: colors.get(g)!, mark: "rect" }));
-  const lw = groups.length > 1 ? legendWidth(items, width) : 0;
+  const { scale: y, ticks: yTicks } = numericAxis(
+    { kind, domain: yDomain, format: yFmt, values: bars.map((b) => b.value), zero: true },
+    yTickCount(height),
+  );
+  const { colors, items } = groupColors(groups, "rect");
+  const lw = legendWidth(items, width);
   // Slant the category labels when the widest does not fit its band.
   const guess = (width - 80 - lw) / labels.length;
   const widest = Math.max(...labels.map((l) => textWidth(l, 11)));
   const slant = widest > guess - 6;
   const extraBottom = (slant ? Math.min(widest * 0.57, height * 0.3) - 4 : 0) +
     (xLabel === undefined ? -14 : 0);
-  const frame = plotFrame(width, height, {
-    title: title !== undefined && title !== "",
-    yTicks,
-    legendWidth: lw,
-    extraBottom,
-  });
+  const frame = chartFrame(chart, yTicks, lw, extraBottom);
   y.range([frame.bottom, frame.top]);
   const x: BandScale = scaleBand().domain(labels).range([frame.left, frame.right]).padding(0.2);
   const inner: BandScale = scaleBand().domain(groups).range([0, x.bandwidth()]).padding(0.05);
@@ -207,20 +200,13 @@ export function barChart(options: BarChartOptions): string {
     ));
   }
   if (xLabel !== undefined) {
-    axis.push(text({
-      class: "axis-label x",
-      x: (frame.left + frame.right) / 2,
-      y: height - 8,
-      "text-anchor": "middle",
-    }, xLabel));
+    axis.push(xAxisLabel(frame, xLabel, height));
   }
-  return svgDocument(
+  return chartDocument(
     "bar-chart",
-    width,
-    height,
-    title ?? yLabel,
-    titleText(title, width) + yAxis(y, yTicks, frame, yLabel) +
-      el("g", { class: "bars" }, parts.join("")) +
-      el("g", { class: "axis x" }, axis.join("")) + (groups.length > 1 ? legend(items, frame) : ""),
+    chart,
+    yLabel,
+    yAxis(y, yTicks, frame, yLabel) + el("g", { class: "bars" }, parts.join("")) +
+      el("g", { class: "axis x" }, axis.join("")) + legend(items, frame),
   );
 }

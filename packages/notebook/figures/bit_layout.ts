@@ -5,7 +5,7 @@
  * @module
  */
 import { decode, encode, roundToFormat } from "@loraquant/reference/cast";
-import { floatFormat, type FloatFormatName } from "@loraquant/reference/format";
+import { FLOAT_FORMAT_NAMES, floatFormat, type FloatFormatName } from "@loraquant/reference/format";
 import { integerDtype } from "@loraquant/reference/dtype";
 import {
   argError,
@@ -18,8 +18,13 @@ import {
 } from "./_check.ts";
 import { el, num, signed, svgDocument, text, textWidth, titleText } from "./_svg.ts";
 
-/** The formats {@linkcode bitLayout} draws. */
-export const BIT_LAYOUT_FORMATS = [
+// The value comes from the reference's list (float64, its first, dropped); the type spells the
+// names out because a public type may not name the reference's private-to-this-package types
+// (`deno doc --lint`), and the assignment below stops compiling if the two ever disagree.
+const [, ...DRAWN_FLOATS] = FLOAT_FORMAT_NAMES;
+
+/** The formats {@linkcode bitLayout} draws: the reference's floats but float64, then integers. */
+export const BIT_LAYOUT_FORMATS: readonly [
   "float32",
   "float16",
   "bfloat16",
@@ -31,7 +36,7 @@ export const BIT_LAYOUT_FORMATS = [
   "int16",
   "int8",
   "int4",
-] as const;
+] = [...DRAWN_FLOATS, "int16", "int8", "int4"];
 
 /** A format {@linkcode bitLayout} draws. */
 export type BitLayoutFormat = typeof BIT_LAYOUT_FORMATS[number];

@@ -6,19 +6,17 @@
 import { bin, extent, thresholdSturges } from "d3-array";
 import { format } from "d3-format";
 import { scaleLinear } from "d3-scale";
-import { axisTicks, makeScale, plotFrame, xAxis, yAxis } from "./_axis.ts";
+import { xAxis, yAxis } from "./_axis.ts";
 import {
   argError,
   checkDomain,
   checkFinite,
   checkOptionalText,
-  checkOptions,
-  checkSize,
-  checkText,
   rangeError,
   show,
 } from "./_check.ts";
-import { el, paletteColor, svgDocument, titleText } from "./_svg.ts";
+import { axesLabel, chartDocument, checkAxisLabels, checkChart, xyPlot } from "./_frame.ts";
+import { el, paletteColor } from "./_svg.ts";
 import type { ChartSize } from "./types.ts";
 
 /** Options of {@linkcode histogram}. */
@@ -62,11 +60,9 @@ export interface HistogramOptions extends ChartSize {
  * ```
  */
 export function histogram(options: HistogramOptions): string {
-  checkOptions(options, "histogram");
-  const { width, height } = checkSize(options);
-  const title = checkOptionalText(options.title, "title");
-  const xLabel = checkText(options.xLabel, "xLabel");
-  const yLabel = checkText(options.yLabel, "yLabel");
+  const chart = checkChart(options, "histogram");
+  const labels = checkAxisLabels(options);
+  const { xLabel, yLabel } = labels;
   const color = checkOptionalText(options.color, "color") ?? paletteColor(0);
   const v = options.values;
   if (typeof v !== "object" || v === null || typeof v.length !== "number") {
@@ -94,18 +90,20 @@ export function histogram(options: HistogramOptions): string {
   );
   const binned: number[][] = bin().domain([lo, hi]).thresholds(thresholds)(values);
 
-  const x = makeScale("linear", [], domain);
-  const y = makeScale("linear", binned.map((b) => b.length), undefined, true);
-  const yTicks = axisTicks(y, "linear", Math.max(2, Math.floor(height / 60)), format("d"))
-    .filter((t) => Number.isInteger(t.value));
-  const xTicks = axisTicks(x, "linear", Math.max(2, Math.floor(width / 90)), undefined);
-  const frame = plotFrame(width, height, {
-    title: title !== undefined && title !== "",
-    yTicks,
-    legendWidth: 0,
-  });
-  x.range([frame.left, frame.right]);
-  y.range([frame.bottom, frame.top]);
+  const plot = xyPlot(
+    chart,
+    { kind: "linear", domain, format: undefined, values: [] },
+    {
+      kind: "linear",
+      domain: undefined,
+      format: format("d"),
+      values: binned.map((b) => b.length),
+      zero: true,
+      integer: true,
+    },
+    0,
+  );
+  const { x, y, frame } = plot;
   const bars = binned.map((b, i) => {
     const x0 = i === 0 ? lo : thresholds[i - 1]!;
     const x1 = i === count - 1 ? hi : thresholds[i]!;
@@ -123,12 +121,11 @@ export function histogram(options: HistogramOptions): string {
       "data-count": String(b.length),
     });
   });
-  return svgDocument(
+  return chartDocument(
     "histogram",
-    width,
-    height,
-    title ?? `${yLabel} / ${xLabel}`,
-    titleText(title, width) + yAxis(y, yTicks, frame, yLabel) +
-      el("g", { class: "bars" }, bars.join("")) + xAxis(x, xTicks, frame, xLabel, height),
+    chart,
+    axesLabel(labels),
+    yAxis(y, plot.yTicks, frame, yLabel) + el("g", { class: "bars" }, bars.join("")) +
+      xAxis(x, plot.xTicks, frame, xLabel, chart.height),
   );
 }

@@ -4,33 +4,19 @@
  * @module
  */
 import { line } from "d3-shape";
-import { format } from "d3-format";
-import {
-  axisTicks,
-  legend,
-  type LegendItem,
-  legendWidth,
-  makeScale,
-  plotFrame,
-  xAxis,
-  yAxis,
-} from "./_axis.ts";
+import { legend, type LegendItem, legendWidth } from "./_axis.ts";
 import {
   argError,
-  checkDomain,
-  checkFormat,
   checkOptionalText,
-  checkOptions,
   checkScaled,
-  checkScaleKind,
-  checkSize,
   checkText,
   rangeError,
   shapeError,
   show,
 } from "./_check.ts";
+import { axesLabel, chartDocument, checkXYChart, pointLabel, xyAxes, xyPlot } from "./_frame.ts";
 import { placeLabels } from "./_labels.ts";
-import { el, paletteColor, svgDocument, text, titleText } from "./_svg.ts";
+import { el, paletteColor } from "./_svg.ts";
 import type { AxisScaleKind, ChartSize, Series } from "./types.ts";
 
 /** Options of {@linkcode lineChart}. */
@@ -92,16 +78,9 @@ export interface LineChartOptions extends ChartSize {
  * ```
  */
 export function lineChart(options: LineChartOptions): string {
-  checkOptions(options, "lineChart");
-  const { width, height } = checkSize(options);
-  const title = checkOptionalText(options.title, "title");
-  const xLabel = checkText(options.xLabel, "xLabel");
-  const yLabel = checkText(options.yLabel, "yLabel");
-  const xKind = checkScaleKind(options.xScale, "xScale");
-  const yKind = checkScaleKind(options.yScale, "yScale");
-  const yDomain = checkDomain(options.yDomain, yKind, "yDomain");
-  const xFmt = checkFormat(options.xTickFormat, "xTickFormat", format);
-  const yFmt = checkFormat(options.yTickFormat, "yTickFormat", format);
+  const chart = checkXYChart(options, "lineChart", false);
+  const xKind = chart.x.kind;
+  const yKind = chart.y.kind;
   if (!Array.isArray(options.series)) {
     throw argError(`series must be an array of { name, points }, got ${show(options.series)}`);
   }
@@ -137,23 +116,19 @@ export function lineChart(options: LineChartOptions): string {
   });
   if (xs.length === 0) throw rangeError("lineChart needs at least one point in series");
 
-  const x = makeScale(xKind, xs, undefined);
-  const y = makeScale(yKind, ys, yDomain);
-  const xTicks = axisTicks(x, xKind, Math.max(2, Math.floor(width / 90)), xFmt);
-  const yTicks = axisTicks(y, yKind, Math.max(2, Math.floor(height / 60)), yFmt);
   const colors = series.map((s, i) => s.color ?? paletteColor(i));
   const items: LegendItem[] = series.map((s, i) => ({
     name: s.name,
     color: colors[i]!,
     mark: s.points.length === 1 ? "point" : s.dashed ? "dashed" : "line",
   }));
-  const frame = plotFrame(width, height, {
-    title: title !== undefined && title !== "",
-    yTicks,
-    legendWidth: legendWidth(items, width),
-  });
-  x.range([frame.left, frame.right]);
-  y.range([frame.bottom, frame.top]);
+  const plot = xyPlot(
+    chart,
+    { ...chart.x, values: xs },
+    { ...chart.y, values: ys },
+    legendWidth(items, chart.width),
+  );
+  const { x, y, frame } = plot;
 
   type Point = readonly [number, number];
   const path: (points: readonly Point[]) => string | null = line()
@@ -190,24 +165,15 @@ export function lineChart(options: LineChartOptions): string {
     if (s.labels !== undefined) {
       s.labels.forEach((l) => {
         const at = placed[next++]!;
-        parts.push(text({
-          class: "point-label",
-          x: at.x,
-          y: at.y,
-          "text-anchor": at.anchor,
-          "font-size": 10,
-          fill: color,
-        }, l));
+        parts.push(pointLabel(at, color, l));
       });
     }
     return el("g", { class: "series", "data-name": s.name }, parts.join(""));
   });
-  return svgDocument(
+  return chartDocument(
     "line-chart",
-    width,
-    height,
-    title ?? `${yLabel} / ${xLabel}`,
-    titleText(title, width) + yAxis(y, yTicks, frame, yLabel) +
-      xAxis(x, xTicks, frame, xLabel, height) + body.join("") + legend(items, frame),
+    chart,
+    axesLabel(chart),
+    xyAxes(plot, chart) + body.join("") + legend(items, frame),
   );
 }

@@ -3,32 +3,19 @@
  *
  * @module
  */
-import { format } from "d3-format";
+import { legend, legendWidth } from "./_axis.ts";
+import { argError, checkOptionalText, checkScaled, rangeError, show } from "./_check.ts";
 import {
-  axisTicks,
-  legend,
-  type LegendItem,
-  legendWidth,
-  makeScale,
-  plotFrame,
-  xAxis,
-  yAxis,
-} from "./_axis.ts";
-import {
-  argError,
-  checkDomain,
-  checkFormat,
-  checkOptionalText,
-  checkOptions,
-  checkScaled,
-  checkScaleKind,
-  checkSize,
-  checkText,
-  rangeError,
-  show,
-} from "./_check.ts";
+  axesLabel,
+  chartDocument,
+  checkXYChart,
+  groupColors,
+  pointLabel,
+  xyAxes,
+  xyPlot,
+} from "./_frame.ts";
 import { placeLabels } from "./_labels.ts";
-import { el, paletteColor, svgDocument, text, titleText } from "./_svg.ts";
+import { el } from "./_svg.ts";
 import type { AxisScaleKind, ChartSize } from "./types.ts";
 
 /** One point of a scatter chart. */
@@ -99,17 +86,7 @@ export interface ScatterChartOptions extends ChartSize {
  * ```
  */
 export function scatterChart(options: ScatterChartOptions): string {
-  checkOptions(options, "scatterChart");
-  const { width, height } = checkSize(options);
-  const title = checkOptionalText(options.title, "title");
-  const xLabel = checkText(options.xLabel, "xLabel");
-  const yLabel = checkText(options.yLabel, "yLabel");
-  const xKind = checkScaleKind(options.xScale, "xScale");
-  const yKind = checkScaleKind(options.yScale, "yScale");
-  const xDomain = checkDomain(options.xDomain, xKind, "xDomain");
-  const yDomain = checkDomain(options.yDomain, yKind, "yDomain");
-  const xFmt = checkFormat(options.xTickFormat, "xTickFormat", format);
-  const yFmt = checkFormat(options.yTickFormat, "yTickFormat", format);
+  const chart = checkXYChart(options, "scatterChart", true);
   if (!Array.isArray(options.points)) {
     throw argError(`points must be an array of { x, y }, got ${show(options.points)}`);
   }
@@ -120,32 +97,23 @@ export function scatterChart(options: ScatterChartOptions): string {
     if (typeof p !== "object" || p === null) {
       throw argError(`points[${i}] must be { x, y }, got ${show(p)}`);
     }
-    checkScaled(p.x, xKind, `points[${i}].x`);
-    checkScaled(p.y, yKind, `points[${i}].y`);
+    checkScaled(p.x, chart.x.kind, `points[${i}].x`);
+    checkScaled(p.y, chart.y.kind, `points[${i}].y`);
     checkOptionalText(p.label, `points[${i}].label`);
     const g = checkOptionalText(p.group, `points[${i}].group`) ?? "";
     if (!groups.includes(g)) groups.push(g);
   });
-  const x = makeScale(xKind, points.map((p) => p.x), xDomain);
-  const y = makeScale(yKind, points.map((p) => p.y), yDomain);
-  const xTicks = axisTicks(x, xKind, Math.max(2, Math.floor(width / 90)), xFmt);
-  const yTicks = axisTicks(y, yKind, Math.max(2, Math.floor(height / 60)), yFmt);
-  const colors = new Map(groups.map((g, i) => [g, paletteColor(i)]));
-  const items: LegendItem[] = groups.map((g) => ({
-    name: g,
-    color: colors.get(g)!,
-    mark: "point",
-  }));
-  const frame = plotFrame(width, height, {
-    title: title !== undefined && title !== "",
-    yTicks,
-    legendWidth: groups.length > 1 ? legendWidth(items, width) : 0,
-  });
-  // Keep points off the axes: a small inset on each side.
-  x.range([frame.left + 10, frame.right - 10]);
-  y.range([frame.bottom - 8, frame.top + 8]);
-  if (xDomain !== undefined) x.range([frame.left, frame.right]);
-  if (yDomain !== undefined) y.range([frame.bottom, frame.top]);
+  const { colors, items } = groupColors(groups, "point");
+  const plot = xyPlot(
+    chart,
+    { ...chart.x, values: points.map((p) => p.x) },
+    { ...chart.y, values: points.map((p) => p.y) },
+    legendWidth(items, chart.width),
+  );
+  const { x, y, frame } = plot;
+  // Keep points off the axes: a small inset on each side, unless the domain is fixed.
+  if (chart.x.domain === undefined) x.range([frame.left + 10, frame.right - 10]);
+  if (chart.y.domain === undefined) y.range([frame.bottom - 8, frame.top + 8]);
   const pixels = points.map((p) => ({ x: x(p.x), y: y(p.y) }));
   const labelled = points.flatMap((p, i) =>
     p.label === undefined ? [] : [{ ...pixels[i]!, text: p.label }]
@@ -164,25 +132,14 @@ export function scatterChart(options: ScatterChartOptions): string {
     });
     if (p.label !== undefined) {
       const at = placed[next++]!;
-      out += text({
-        class: "point-label",
-        x: at.x,
-        y: at.y,
-        "text-anchor": at.anchor,
-        "font-size": 10,
-        fill: color,
-      }, p.label);
+      out += pointLabel(at, color, p.label);
     }
     return out;
   });
-  return svgDocument(
+  return chartDocument(
     "scatter-chart",
-    width,
-    height,
-    title ?? `${yLabel} / ${xLabel}`,
-    titleText(title, width) + yAxis(y, yTicks, frame, yLabel) +
-      xAxis(x, xTicks, frame, xLabel, height) +
-      el("g", { class: "points" }, parts.join("")) +
-      (groups.length > 1 ? legend(items, frame) : ""),
+    chart,
+    axesLabel(chart),
+    xyAxes(plot, chart) + el("g", { class: "points" }, parts.join("")) + legend(items, frame),
   );
 }

@@ -89,12 +89,10 @@ const figures = [
     valueFormat: ".3~g",
   }),
   barChart({
-    bars: [
-      { label: "r = 1", value: 0.76, group: "LoRA" },
-      { label: "r = 1", value: 0.93, group: "completo" },
-      { label: "r = 4", value: 0.9, group: "LoRA" },
-      { label: "r = 4", value: 0.93, group: "completo" },
-    ],
+    bars: ([["r = 1", 0.76], ["r = 4", 0.9]] as const).flatMap(([label, lora]) => [
+      { label, value: lora, group: "LoRA" },
+      { label, value: 0.93, group: "completo" },
+    ]),
     title: "Barras agrupadas",
     yLabel: "precisión",
     valueFormat: ".0%",
