@@ -298,7 +298,7 @@ export function displayHelpers(t: Pick): string {
       )
     }`,
     "const fmt = (x: number | bigint, digits = 0) =>",
-    `  x.toLocaleString("${locale}", { maximumFractionDigits: digits });`,
+    `  new Intl.NumberFormat("${locale}", { maximumFractionDigits: digits }).format(x);`,
     "const sci = (x: number, digits = 3) =>",
     `  x.toExponential(digits)${lang === "es" ? '.replace(".", ",")' : ""};`,
   ].join("\n");

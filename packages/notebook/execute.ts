@@ -158,9 +158,9 @@ export function silentCells(notebook: {
     outputs?: unknown[];
   }[];
 }): string[] {
-  // A call of the helpers anywhere, or a display at the top level of the cell (not inside a
+  // A call of the helpers (chapters 3 and 4 add `say` and `missing`) anywhere, or a display at the top level of the cell (not inside a
   // helper's definition).
-  const displays = /\bawait\s+(?:show|print|table)\(|^(?:await\s+)?Deno\.jupyter\./m;
+  const displays = /\bawait\s+(?:show|print|table|say|missing)\(|^(?:await\s+)?Deno\.jupyter\./m;
   return notebook.cells.flatMap((cell, i) => {
     if (cell.cell_type !== "code" || (cell.outputs?.length ?? 0) > 0) return [];
     const source = Array.isArray(cell.source) ? cell.source.join("") : cell.source;
