@@ -258,8 +258,9 @@ export function codeEach(source: (t: Pick) => string): Cell {
  * `print(...parts)`, `table(head, rows)`, `fmt(number, digits)` (locale-aware) and
  * `sci(number, digits)` (scientific notation, `4,9e-4` in Spanish).
  *
- * - Figures go out as `text/html`: nbconvert 6's HTML export passes `image/svg+xml` through
- *   lxml's `clean_html`, which strips the SVG's children, while HTML outputs pass unchanged.
+ * - Figures go out as `image/svg+xml` (what `Deno.jupyter.svg` sends) with a `text/html` copy:
+ *   nbconvert 6's HTML export passes `image/svg+xml` through lxml's `clean_html`, which strips
+ *   the SVG's children, while it prefers `text/html`, which passes unchanged.
  * - Every output is sent with `Deno.jupyter.display` and followed by a macrotask pause: without
  *   it the Deno kernel (2.9) sometimes reports the cell idle before its outputs, and nbconvert
  *   drops them; `console.log` lines are lost that way too, so the notebooks use `print`.
@@ -284,7 +285,7 @@ export function displayHelpers(t: Pick): string {
     "  await Deno.jupyter.display(bundle, { raw: true });",
     "  await new Promise((resolve) => setTimeout(resolve, 20));",
     "};",
-    'const show = (svg: string) => output({ "text/html": svg });',
+    'const show = (svg: string) => output({ "image/svg+xml": svg, "text/html": svg });',
     'const print = (...parts: unknown[]) => output({ "text/plain": parts.map(String).join(" ") });',
     "const table = (head: string[], rows: unknown[][]) => {",
     '  const lines = [head, head.map((_, i) => (i === 0 ? "---" : "---:")), ...rows];',
