@@ -275,7 +275,11 @@ Deno.test({
             await page.goto(`${origin}/index.html`);
             await page.waitForURL(`${origin}/${expected}/index.html`, { timeout: 10_000 });
             assertEquals(await page.getAttribute("html", "lang"), expected);
-            assertEquals(problems, []);
+            // The chooser's own redirect (location.replace) may abort the chooser's document
+            // while it is still arriving: Chromium reports that as a failed request of
+            // index.html, which is the redirect working, not a problem.
+            const chooser = `failed request: ${origin}/index.html net::ERR_ABORTED`;
+            assertEquals(problems.filter((p) => p !== chooser), []);
             await ctx.close();
           }
           const page = await context.newPage();
