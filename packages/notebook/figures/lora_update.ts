@@ -48,7 +48,8 @@ export interface LoraUpdateOptions {
  * Draws ΔW (d×k heatmap) = B (d×r) · A (r×k), side by side and to scale: the LoRA picture. Each
  * block is a `<g class="block …">` (`delta-w`, `b`, `a`) of `<rect class="cell">`s with its own
  * symmetric colour scale (blue < 0 < red), its shape written under it (`d×k`, `d×r`, `r×k`), the
- * `=` and `·` signs between them, `labels.full` under ΔW and `labels.lora` under B·A.
+ * `=` (when ΔW is B·A, to 1e-9 of its largest entry) or `≈` and the `·` sign between them,
+ * `labels.full` under ΔW and `labels.lora` under B·A.
  *
  * @param options The three matrices, the cell size and the texts.
  * @returns A standalone `<svg>` element (`role="img"`, `aria-label` = the two labels).
@@ -124,6 +125,18 @@ export function loraUpdate(options: LoraUpdateOptions): string {
           "font-size": 11,
         }, `${m.rows}×${m.cols}`),
     );
+  // "=" when ΔW is B·A (to float64 roundoff), "≈" when B·A only approximates it.
+  let worst = 0;
+  let scale = 0;
+  for (let i = 0; i < d; i++) {
+    for (let j = 0; j < k; j++) {
+      let product = 0;
+      for (let t = 0; t < r; t++) product += b.data[i * r + t]! * a.data[t * k + j]!;
+      worst = Math.max(worst, Math.abs(deltaW.data[i * k + j]! - product));
+      scale = Math.max(scale, Math.abs(deltaW.data[i * k + j]!), Math.abs(product));
+    }
+  }
+  const relation = worst <= 1e-9 * scale ? "=" : "≈";
   const parts = [
     text({ class: "name", x: xB + wB / 2, y: top - 8, "text-anchor": "middle" }, bName),
     text({ class: "name", x: xA + wA / 2, y: top - 8, "text-anchor": "middle" }, aName),
@@ -134,7 +147,7 @@ export function loraUpdate(options: LoraUpdateOptions): string {
       y: top + Math.min(hW, 60) / 2 + 6,
       "text-anchor": "middle",
       "font-size": 20,
-    }, "="),
+    }, relation),
     block("b", b, xB, top),
     text({
       class: "operator",

@@ -45,7 +45,20 @@ Deno.test("loraUpdate() draws ΔW d×k, B d×r and A r×k cells, all at one cell
   );
 });
 
-Deno.test("loraUpdate() writes its labels, escaped, and the = and · signs", () => {
+Deno.test("loraUpdate() writes = when ΔW is B·A and ≈ when B·A only approximates it", () => {
+  const b = { rows: 3, cols: 1, data: [1, -2, 0.5] };
+  const a = { rows: 1, cols: 2, data: [3, 0.25] };
+  const exact = { rows: 3, cols: 2, data: [3, 0.25, -6, -0.5, 1.5, 0.125] };
+  const labels = { full: "f", lora: "l" };
+  const relation = (deltaW: typeof exact) =>
+    texts(parseSvg(loraUpdate({ deltaW, b, a, labels }))).filter((t) => t === "=" || t === "≈");
+  assertEquals(relation(exact), ["="]);
+  assertEquals(relation({ ...exact, data: exact.data.map((v, i) => (i === 4 ? v + 0.01 : v)) }), [
+    "≈",
+  ]);
+});
+
+Deno.test("loraUpdate() writes its labels, escaped, and the relation and · signs", () => {
   const raw = loraUpdate({
     deltaW: matrix(3, 4),
     b: matrix(3, 1),
@@ -54,7 +67,7 @@ Deno.test("loraUpdate() writes its labels, escaped, and the = and · signs", () 
   });
   assert(!raw.includes("12 < par"));
   const all = texts(parseSvg(raw));
-  for (const t of ["ΔW: 12 < parámetros", "B·A: 7 & más", "B (d×r)", "A (r×k)", "=", "·"]) {
+  for (const t of ["ΔW: 12 < parámetros", "B·A: 7 & más", "B (d×r)", "A (r×k)", "≈", "·"]) {
     assert(all.includes(t), t);
   }
 });
