@@ -76,6 +76,15 @@ export async function buildSite(options: BuildSiteOptions = {}): Promise<BuildSi
   const chapters: ChapterInfo[] = (await loadChapters(options.chaptersDir ?? CHAPTERS_DIR)).map((
     c,
   ) => ({ slug: c.slug, number: c.number, title: c.title }));
+  // Fail on an unwritable --out before anything long runs.
+  try {
+    await Deno.mkdir(out, { recursive: true });
+    const probe = `${out}/.write-test-${Deno.pid}`;
+    await Deno.writeTextFile(probe, "");
+    await Deno.remove(probe);
+  } catch (error) {
+    throw new Error(`Cannot write the site to "${out}": ${(error as Error).message}`);
+  }
   const notebooks = absolute(options.notebooks ?? "out/notebooks");
   let missing = await missingFragments(notebooks, chapters);
   if (missing.length > 0 && options.notebooks === undefined) {
@@ -139,20 +148,17 @@ async function missingFragments(
   return missing;
 }
 
-/** Runs `deno task notebooks:run`, failing with its output when it fails. */
+/** Runs `deno task notebooks:run` (its progress shown as it goes), failing when it fails. */
 async function runNotebooks(): Promise<void> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+  const { code } = await new Deno.Command(Deno.execPath(), {
     args: ["task", "notebooks:run"],
     cwd: ROOT.pathname,
-    stdout: "piped",
-    stderr: "piped",
+    stdout: "inherit",
+    stderr: "inherit",
   }).output();
   if (code !== 0) {
-    const text = new TextDecoder().decode(stderr).trim() || new TextDecoder().decode(stdout).trim();
     throw new Error(
-      `Cannot build the site: deno task notebooks:run failed (exit ${code}):\n${
-        text.split("\n").slice(-60).join("\n")
-      }`,
+      `Cannot build the site: deno task notebooks:run failed (exit ${code}); its output is above.`,
     );
   }
 }

@@ -81,7 +81,25 @@ Deno.test("buildSite() names the missing fragment when the notebooks folder lack
       Error,
       `${notebooks}/en/02-dos.html`,
     );
-    assertEquals(await Deno.stat(`${dir}/site`).catch(() => "nothing written"), "nothing written");
+    // The output folder was created and proven writable first, but nothing was written in it.
+    assertEquals(await Array.fromAsync(Deno.readDir(`${dir}/site`)), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("buildSite() refuses an unwritable --out before running anything", async () => {
+  const { dir, chaptersDir, notebooks } = await inputs();
+  try {
+    await Deno.writeTextFile(`${dir}/file`, "");
+    let logged = 0;
+    await assertRejects(
+      () =>
+        buildSite({ out: `${dir}/file/site`, notebooks, chaptersDir, log: () => void logged++ }),
+      Error,
+      `Cannot write the site to "${dir}/file/site"`,
+    );
+    assertEquals(logged, 0);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
