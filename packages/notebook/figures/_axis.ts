@@ -78,7 +78,8 @@ export function logLabel(v: number): string {
 
 /**
  * The ticks of an axis. Linear: d3's nice ticks, all labelled. Log: d3's ticks; when two or more
- * powers of ten are among them only those are labelled (the others are minor marks).
+ * powers of ten are among them only those are labelled (the others are minor marks), all as
+ * `10ⁿ` when any of them is beyond 0.001 … 10000.
  */
 export function axisTicks(
   scale: NumScale,
@@ -92,7 +93,12 @@ export function axisTicks(
   }
   const values = scale.ticks(count);
   const decades = values.filter(isDecade);
-  const f = fmt ?? logLabel;
+  // One style per axis: when any power of ten needs 10ⁿ, all of them are written that way.
+  const exponents = decades.map((v) => Math.round(Math.log10(v)));
+  const f = fmt ??
+    (exponents.some((e) => e < -3 || e > 4)
+      ? (v: number) => isDecade(v) ? `10${superscript(Math.round(Math.log10(v)))}` : logLabel(v)
+      : logLabel);
   return values.map((value: number) => ({
     value,
     label: decades.length < 2 || isDecade(value) ? f(value) : undefined,
