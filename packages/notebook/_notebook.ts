@@ -255,8 +255,9 @@ export function codeEach(source: (t: Pick) => string): Cell {
 
 /**
  * The display helpers a notebook's first code cell defines, in one language: `show(svg)`,
- * `print(...parts)`, `table(head, rows)`, `fmt(number, digits)` (locale-aware) and
- * `sci(number, digits)` (scientific notation, `4,9e-4` in Spanish).
+ * `print(...parts)`, `table(head, rows)`, `say(markdown)`, `fmt(number, digits)` (locale-aware,
+ * at most `digits` decimals), `fixed(number, digits)` (exactly `digits` decimals), `pct(fraction,
+ * digits)` and `sci(number, digits)` (scientific notation, `4,9e-4` in Spanish).
  *
  * - Figures go out as `image/svg+xml` (what `Deno.jupyter.svg` sends) with a `text/html` copy:
  *   nbconvert 6's HTML export passes `image/svg+xml` through lxml's `clean_html`, which strips
@@ -264,8 +265,13 @@ export function codeEach(source: (t: Pick) => string): Cell {
  * - Every output is sent with `Deno.jupyter.display` and followed by a macrotask pause: without
  *   it the Deno kernel (2.9) sometimes reports the cell idle before its outputs, and nbconvert
  *   drops them; `console.log` lines are lost that way too, so the notebooks use `print`.
+ *
+ * @param t Picks the Spanish or English text.
+ * @param indent Put after every line break, for a cell source written indented (which `dedent`
+ * unindents).
+ * @returns The code, lines joined with a line break and `indent`.
  */
-export function displayHelpers(t: Pick): string {
+export function displayHelpers(t: Pick, indent = ""): string {
   const locale = t("es-ES", "en-US");
   const lang = t("es", "en");
   return [
@@ -302,5 +308,18 @@ export function displayHelpers(t: Pick): string {
     `  new Intl.NumberFormat("${locale}", { maximumFractionDigits: digits }).format(x);`,
     "const sci = (x: number, digits = 3) =>",
     `  x.toExponential(digits)${lang === "es" ? '.replace(".", ",")' : ""};`,
-  ].join("\n");
+    `// ${
+      t(
+        "fixed escribe exactamente digits decimales (fmt quita los ceros finales); pct, un porcentaje.",
+        "fixed writes exactly digits decimals (fmt drops trailing zeros); pct, a percentage.",
+      )
+    }`,
+    "const fixed = (x: number, digits = 2) =>",
+    "  Number.isFinite(x)",
+    `    ? x.toLocaleString("${locale}", { minimumFractionDigits: digits, maximumFractionDigits: digits })`,
+    "    : String(x);",
+    `const pct = (x: number, digits = 1) => fixed(100 * x, digits) + "${t(" %", "%")}";`,
+    `// ${t("say muestra una frase en Markdown.", "say shows a sentence in Markdown.")}`,
+    'const say = (text: string) => output({ "text/markdown": text });',
+  ].join(`\n${indent}`);
 }

@@ -5,16 +5,7 @@
 // In the cell sources below, `${…}` is filled in here (the language's text), `\${…}` is a
 // template literal of the notebook's own code.
 import { type Cell, type Chapter, code, md } from "./_cell.ts";
-import { codeEach, displayHelpers, type Pick } from "../_notebook.ts";
-
-/**
- * The display helpers of every notebook (`show`, `print`, `table`, `fmt`, `sci`: each output is
- * sent with `Deno.jupyter.display` and followed by a pause, so the kernel never drops one),
- * indented like the cell sources below, which `dedent` unindents.
- */
-function helpers(t: Pick): string {
-  return displayHelpers(t).replaceAll("\n", "\n    ");
-}
+import { codeEach, displayHelpers } from "../_notebook.ts";
 
 const cells: Cell[] = [
   md(
@@ -75,18 +66,9 @@ const cells: Cell[] = [
     } from "@loraquant/reference";
     import { barChart, bitLayout, histogram, lineChart, scatterChart } from "@loraquant/notebook";
 
-    ${helpers(t)}
-    /** Shows a sentence (Markdown) computed from the numbers. */
-    const say = (text: string) => output({ "text/markdown": text });
+    ${displayHelpers(t, "    ")}
 
     const LOCALE = "${t("es-ES", "en-US")}";
-    /** x with exactly \`digits\` decimals (fmt drops trailing zeros; fixed keeps them). */
-    const fixed = (x: number, digits = 2): string =>
-      Number.isFinite(x)
-        ? x.toLocaleString(LOCALE, { minimumFractionDigits: digits, maximumFractionDigits: digits })
-        : String(x);
-    const pct = (x: number, digits = 1): string =>
-      \`\${fixed(100 * x, digits)}${t(" %", "%")}\`;
     /** x with up to \`significant\` significant digits, in the notebook's language. */
     const num = (x: number, significant = 8): string =>
       Number.isFinite(x)

@@ -6,16 +6,7 @@
 // In the cell sources below, `${…}` is filled in here (the language's text), `\${…}` is a
 // template literal of the notebook's own code.
 import { type Cell, type Chapter, md } from "./_cell.ts";
-import { codeEach, displayHelpers, type Pick } from "../_notebook.ts";
-
-/**
- * The display helpers of every notebook (`show`, `print`, `table`, `fmt`, `sci`: each output is
- * sent with `Deno.jupyter.display` and followed by a pause, so the kernel never drops one),
- * indented like the cell sources below, which `dedent` unindents.
- */
-function helpers(t: Pick): string {
-  return displayHelpers(t).replaceAll("\n", "\n    ");
-}
+import { codeEach, displayHelpers } from "../_notebook.ts";
 
 const cells: Cell[] = [
   md(
@@ -45,17 +36,9 @@ const cells: Cell[] = [
   codeEach((t) => `
     import { barChart, lineChart, scatterChart } from "@loraquant/notebook";
 
-    ${helpers(t)}
-    /** Shows a sentence (Markdown) computed from the numbers. */
-    const say = (text: string) => output({ "text/markdown": text });
+    ${displayHelpers(t, "    ")}
 
     const LOCALE = "${t("es-ES", "en-US")}";
-    /** x with exactly \`digits\` decimals (fmt drops trailing zeros; fixed keeps them). */
-    const fixed = (x: number, digits = 2): string =>
-      Number.isFinite(x)
-        ? x.toLocaleString(LOCALE, { minimumFractionDigits: digits, maximumFractionDigits: digits })
-        : String(x);
-    const pct = (x: number, digits = 1): string => \`\${fixed(100 * x, digits)}${t(" %", "%")}\`;
     const int = (x: number): string => Math.round(x).toLocaleString(LOCALE);
     /** A difference of accuracies (fractions) in percentage points, with its sign. */
     const points = (x: number): string => \`\${x > 0 ? "+" : ""}\${fixed(100 * x, 1)}\`;
