@@ -252,7 +252,13 @@ async function jupyter(args: string[], cwd: string): Promise<Deno.CommandOutput>
   return await new Deno.Command("jupyter", {
     args,
     cwd,
-    env: { NO_COLOR: "1", PYDEVD_DISABLE_FILE_VALIDATION: "1" },
+    // The kernel inherits this environment. LORAQUANT_REQUIRE_DEMO_RESULTS: main() made sure
+    // out/demo/results.json exists, so chapter 4 fails instead of showing "no results".
+    env: {
+      NO_COLOR: "1",
+      PYDEVD_DISABLE_FILE_VALIDATION: "1",
+      LORAQUANT_REQUIRE_DEMO_RESULTS: "1",
+    },
     stdin: "null",
   }).output();
 }
@@ -330,6 +336,13 @@ async function runOne(root: string, path: string): Promise<Outcome> {
   if (!run.success) {
     return { path, ok: false, seconds: seconds(), error: failingCell(decoder.decode(run.stderr)) };
   }
+  // Before the HTML export: every SVG-only output gets its HTML copy (see svgAsHtml).
+  const executed = `${outDir}/${stem}.ipynb`;
+  const notebook = JSON.parse(await Deno.readTextFile(executed));
+  const silent = silentCells(notebook);
+  if (svgAsHtml(notebook) > 0) {
+    await Deno.writeTextFile(executed, `${JSON.stringify(notebook, null, 1)}\n`);
+  }
   const html = await jupyter([
     "nbconvert",
     "--to",
@@ -340,17 +353,11 @@ async function runOne(root: string, path: string): Promise<Outcome> {
     outDir,
     "--output",
     stem,
-    `${outDir}/${stem}.ipynb`,
+    executed,
   ], root);
   if (!html.success) {
     const error = `HTML export failed:\n${failingCell(decoder.decode(html.stderr))}`;
     return { path, ok: false, seconds: seconds(), error };
-  }
-  const executed = `${outDir}/${stem}.ipynb`;
-  const notebook = JSON.parse(await Deno.readTextFile(executed));
-  const silent = silentCells(notebook);
-  if (svgAsHtml(notebook) > 0) {
-    await Deno.writeTextFile(executed, `${JSON.stringify(notebook, null, 1)}\n`);
   }
   const file = `${outDir}/${stem}.html`;
   const fragment = localizeFragment(await Deno.readTextFile(file));
@@ -459,7 +466,8 @@ async function main(args: string[]): Promise<number> {
     return 1;
   }
   await warnAboutMismatches(root, paths);
-  console.log(`All ${paths.length} notebooks ran in ${total} s: out/notebooks/{es,en}/*.html`);
+  const count = paths.length === 1 ? "The notebook" : `All ${paths.length} notebooks`;
+  console.log(`${count} ran in ${total} s: out/notebooks/{es,en}/*.html`);
   return 0;
 }
 

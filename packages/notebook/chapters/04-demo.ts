@@ -11,8 +11,8 @@ import { codeEach, displayHelpers } from "../_notebook.ts";
 const cells: Cell[] = [
   md(
     `
-    \`deno task demo\` hace en un minuto, con dígitos manuscritos reales (MNIST), lo que cuenta la
-    clase: entrena un clasificador de dígitos (576 → 128 → 10), lo adapta a dos tareas nuevas con
+    \`deno task demo\` hace en un par de minutos, con dígitos manuscritos reales (MNIST), lo que
+    cuenta la clase: entrena un clasificador de dígitos (576 → 128 → 10), lo adapta a dos tareas nuevas con
     ajuste completo y con LoRA de rango 1 a 16, mide el espectro del cambio ΔW, fusiona el
     adaptador y guarda el modelo fusionado en diez formatos numéricos. Escribe todos los números en
     \`out/demo/results.json\` (el formato está en \`docs/demo.md\` y \`demo/results.ts\`).
@@ -22,8 +22,8 @@ const cells: Cell[] = [
     GPU). Si el archivo no existe, la primera celda de código explica cómo generarlo.
     `,
     `
-    \`deno task demo\` does in one minute, on real handwritten digits (MNIST), what the lecture
-    tells: it trains a digit classifier (576 → 128 → 10), adapts it to two new tasks by full
+    \`deno task demo\` does in a couple of minutes, on real handwritten digits (MNIST), what the
+    lecture tells: it trains a digit classifier (576 → 128 → 10), adapts it to two new tasks by full
     fine-tuning and by LoRA of rank 1 to 16, measures the spectrum of the change ΔW, merges the
     adapter and stores the merged model in ten number formats. It writes every number to
     \`out/demo/results.json\` (the format is in \`docs/demo.md\` and \`demo/results.ts\`).
@@ -133,6 +133,11 @@ const cells: Cell[] = [
     )
   }_");
 
+    // notebooks:run (and so CI) sets LORAQUANT_REQUIRE_DEMO_RESULTS=1 after making sure the demo
+    // ran: there, missing or unreadable results are a failure, not a notice.
+    if (results === null && Deno.env.get("LORAQUANT_REQUIRE_DEMO_RESULTS") === "1") {
+      throw new Error(\`LORAQUANT_REQUIRE_DEMO_RESULTS=1: \${problem}\`);
+    }
     if (results === null) {
       await say(
         \`**${t("No hay resultados de la demo", "No demo results")}**: \${problem}.\\n\\n\` +
@@ -143,9 +148,9 @@ const cells: Cell[] = [
     )
   }\\n\\n" +
           "\`\`\`sh\\n" +
-          "deno task demo --quick   # ${t("unos 30 s", "about 30 s")}\\n" +
+          "deno task demo --quick   # ${t("menos de un minuto", "under a minute")}\\n" +
           "deno task demo           # ${
-    t("la versión completa, alrededor de un minuto", "the full run, about a minute")
+    t("la versión completa, unos dos minutos", "the full run, about two minutes")
   }\\n" +
           "\`\`\`\\n\\n" +
           "${

@@ -4,8 +4,8 @@
  *
  * 1. loads the chapter sources (`packages/notebook/chapters/NN-slug.ts`) for their titles;
  * 2. finds each executed notebook's HTML fragment, `out/notebooks/{es,en}/NN-slug.html`; when
- *    one is missing (and `--notebooks` was not given), runs `deno task notebooks:run` first and
- *    fails with its message if that fails;
+ *    one is missing or older than its notebook (and `--notebooks` was not given), runs
+ *    `deno task notebooks:run` first and fails if that fails;
  * 3. bundles the lab's client code (`client/lab.ts`, with `@loraquant/reference` and
  *    `@loraquant/notebook`'s figures) with esbuild into one minified ES module and its source map,
  *    resolving bare specifiers through `_deno_resolve.ts` (no node_modules needed). The module is
@@ -87,10 +87,20 @@ export async function buildSite(options: BuildSiteOptions = {}): Promise<BuildSi
   }
   const notebooks = absolute(options.notebooks ?? "out/notebooks");
   let missing = await missingFragments(notebooks, chapters);
-  if (missing.length > 0 && options.notebooks === undefined) {
-    log(`Missing notebook fragments (${missing.join(", ")}): running deno task notebooks:run`);
-    await runNotebooks();
-    missing = await missingFragments(notebooks, chapters);
+  if (options.notebooks === undefined) {
+    const stale = await staleFragments(notebooks, chapters);
+    if (missing.length > 0 || stale.length > 0) {
+      log(
+        `${missing.length > 0 ? `Missing notebook fragments (${missing.join(", ")})` : ""}${
+          missing.length > 0 && stale.length > 0 ? "; " : ""
+        }${
+          stale.length > 0 ? `fragments older than their notebooks (${stale.join(", ")})` : ""
+        }: running deno task notebooks:run`,
+      );
+      // Only those notebooks (notebooks:run takes path filters: "es/04-demo" matches its file).
+      await runNotebooks([...missing, ...stale].map((p) => p.replace(/\.html$/, ".ipynb")));
+      missing = await missingFragments(notebooks, chapters);
+    }
   }
   if (missing.length > 0) {
     throw new Error(
@@ -148,10 +158,37 @@ async function missingFragments(
   return missing;
 }
 
-/** Runs `deno task notebooks:run` (its progress shown as it goes), failing when it fails. */
-async function runNotebooks(): Promise<void> {
+/**
+ * The fragments older than their notebook (`packages/notebook/notebooks/{lang}/{slug}.ipynb`,
+ * which `deno task notebooks` rewrites when a chapter source changes): executed before the change.
+ */
+async function staleFragments(
+  dir: string,
+  chapters: readonly ChapterInfo[],
+): Promise<string[]> {
+  const stale: string[] = [];
+  const mtime = (path: string) => Deno.stat(path).then((s) => s.mtime?.getTime(), () => undefined);
+  for (const lang of LANGS) {
+    for (const chapter of chapters) {
+      const fragment = await mtime(`${dir}/${lang}/${chapter.slug}.html`);
+      const source = await mtime(
+        new URL(`../notebooks/${lang}/${chapter.slug}.ipynb`, import.meta.url).pathname,
+      );
+      if (fragment !== undefined && source !== undefined && fragment < source) {
+        stale.push(`${lang}/${chapter.slug}.html`);
+      }
+    }
+  }
+  return stale;
+}
+
+/**
+ * Runs `deno task notebooks:run` on the given notebooks (`es/04-demo.ipynb`; its progress shown
+ * as it goes), failing when it fails.
+ */
+async function runNotebooks(paths: readonly string[]): Promise<void> {
   const { code } = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "notebooks:run"],
+    args: ["task", "notebooks:run", ...paths],
     cwd: ROOT.pathname,
     stdout: "inherit",
     stderr: "inherit",

@@ -204,6 +204,7 @@ Deno.test({
         async () => {
           const page = await context.newPage();
           const problems = watch(page, local);
+          const figuresOf = new Map<string, number>();
           for (const path of pages) {
             problems.length = 0;
             await page.goto(`${origin}/${path}`, { waitUntil: "load" });
@@ -220,6 +221,7 @@ Deno.test({
                 "ov-figure",
               ]);
             }
+            figuresOf.set(path, sizes.length);
             for (const s of sizes) {
               assert(
                 s.width > 0 && s.height > 0 && s.marks > 0,
@@ -233,6 +235,16 @@ Deno.test({
               fullPage: true,
             });
             assertEquals(problems, [], `${path}: ${problems.join("; ")}`);
+          }
+          // Every chapter shows figures, the same number in both languages (an output the
+          // kernel dropped in one language, or an SVG emptied on export, shows up here).
+          for (const c of chapters) {
+            const counts = LANGS.map((lang) => figuresOf.get(`${lang}/${c.slug}.html`) ?? 0);
+            assert(counts[0]! > 0, `${c.slug} shows no figure`);
+            assert(
+              counts.every((n) => n === counts[0]),
+              `${c.slug}: figures per language ${counts}`,
+            );
           }
           await page.close();
         },
