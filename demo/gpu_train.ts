@@ -22,6 +22,7 @@
 import type { Gpu } from "@loraquant/gpu/device";
 import type { Batch, GpuHandle } from "@loraquant/gpu/batch";
 import { elementwiseGrid, f32Word, gpuResident } from "@loraquant/gpu/lora";
+import { LoraquantRangeError, LoraquantTypeError } from "@loraquant/reference/errors";
 import { LORA_ADAM_WGSL } from "@loraquant/gpu/lora-train";
 import {
   type DemoLayer,
@@ -113,7 +114,8 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
     }
     v = v + params.sc * up;
   }
-  if (params.relu != 0u && !(v > 0.0f)) { v = 0.0f; }
+  // ReLU as mlp.ts does it: negatives to 0, NaN kept (a diverging run stays visible).
+  if (params.relu != 0u && v < 0.0f) { v = 0.0f; }
   y[e] = v;
 }
 `;
@@ -153,7 +155,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
 
 /**
  * The gradient into layer 1's output through layer 2 and the ReLU:
- * dz[i,k] = z[i,k] > 0 ? Σ_o G[i,o]·W[o,k] + Σ_t dh[i,t]·A[t,k] : 0 (the LoRA sum only when
+ * dz[i,k] = z[i,k] ≤ 0 ? 0 : Σ_o G[i,o]·W[o,k] + Σ_t dh[i,t]·A[t,k] (the LoRA sum only when
  * rank > 0). Bindings: 0 params (n, out, hidden, rank), 1 G (n, out), 2 W (out, hidden),
  * 3 dh (n, rank), 4 A (rank, hidden), 5 z (n, hidden), 6 dz. Workgroup 8 × 8: id.x = k, id.y = i.
  */
@@ -173,7 +175,7 @@ fn main(@builtin(global_invocation_id) id: vec3<u32>) {
   let i = id.y;
   let hidden = params.hidden;
   if (i >= params.n || k >= hidden) { return; }
-  if (!(z[i * hidden + k] > 0.0f)) { dz[i * hidden + k] = 0.0f; return; }
+  if (z[i * hidden + k] <= 0.0f) { dz[i * hidden + k] = 0.0f; return; }
   var acc = 0.0f;
   for (var o = 0u; o < params.out; o++) { acc = acc + g[i * params.out + o] * w[o * hidden + k]; }
   for (var t = 0u; t < params.rank; t++) { acc = acc + dh[i * params.rank + t] * a[t * hidden + k]; }
@@ -240,7 +242,7 @@ function linear(batch: Batch, x: H | Float32Array, n: number, l: GpuLayer, relu:
 }
 
 /** The gradients of one step, by parameter name (only the trained ones). */
-export type StepGradients = Record<string, H>;
+type StepGradients = Record<string, H>;
 
 /**
  * Enqueues one training step's forward and backward pass and returns the gradients of the
@@ -305,7 +307,12 @@ function enqueueGradients(
 /** The parameter arrays of a model that a mode trains, by the names `enqueueGradients` uses. */
 function trainedArrays(m: DemoMlp, mode: TrainOptions["mode"]): Record<string, Float64Array> {
   if (mode === "full") return { w1: m.l1.w, bias1: m.l1.bias, w2: m.l2.w, bias2: m.l2.bias };
-  if (!m.l1.lora || !m.l2.lora) throw new Error("LoRA training needs adapters on both layers");
+  if (!m.l1.lora || !m.l2.lora) {
+    throw new LoraquantTypeError(
+      "E_ARG",
+      "Cannot train LoRA on the GPU: both layers need an adapter (l1.lora and l2.lora)",
+    );
+  }
   return { a1: m.l1.lora.a, b1: m.l1.lora.b, a2: m.l2.lora.a, b2: m.l2.lora.b };
 }
 
@@ -326,6 +333,55 @@ function upload(batch: Batch, l: DemoLayer, values: Record<string, Float32Array>
   return layer;
 }
 
+/**
+ * The checks before anything reaches the GPU: what the WGSL cannot check (a label outside
+ * [0, classes) would index out of bounds; a step count of 0 would never end).
+ */
+function checkTraining(
+  m: DemoMlp,
+  x: Float64Array,
+  labels: ArrayLike<number>,
+  options: { epochs: number; learningRate: number; batchSize: number; stepsPerSubmit: number },
+): void {
+  const what = "train on the GPU";
+  for (const name of ["epochs", "batchSize", "stepsPerSubmit"] as const) {
+    const v = options[name];
+    if (!Number.isSafeInteger(v) || v < (name === "epochs" ? 0 : 1)) {
+      throw new LoraquantRangeError(
+        "E_RANGE",
+        `Cannot ${what}: ${name} must be an integer ≥ ${name === "epochs" ? 0 : 1}, got ${v}`,
+      );
+    }
+  }
+  if (!(Number.isFinite(options.learningRate) && options.learningRate >= 0)) {
+    throw new LoraquantRangeError(
+      "E_RANGE",
+      `Cannot ${what}: learningRate must be finite and ≥ 0, got ${options.learningRate}`,
+    );
+  }
+  checkData(what, m, x, labels);
+}
+
+/** x holds n × inputs values and every label is an integer in [0, classes). */
+function checkData(what: string, m: DemoMlp, x: Float64Array, labels: ArrayLike<number>): void {
+  if (x.length !== labels.length * m.l1.inputs) {
+    throw new LoraquantTypeError(
+      "E_SHAPE",
+      `Cannot ${what}: x must hold labels.length × inputs = ${labels.length} × ${m.l1.inputs} ` +
+        `values, got ${x.length}`,
+    );
+  }
+  for (let i = 0; i < labels.length; i++) {
+    const label = labels[i]!;
+    if (!Number.isInteger(label) || label < 0 || label >= m.l2.out) {
+      throw new LoraquantRangeError(
+        "E_RANGE",
+        `Cannot ${what}: labels[${i}] must be an integer in [0, ${m.l2.out}), got ${label}`,
+      );
+    }
+  }
+}
+
 /** Options of {@linkcode trainMlpGpu}: those of `trainMlp` without mixed precision. */
 export type GpuTrainOptions = Omit<TrainOptions, "computeRound" | "lossScale" | "masterRound"> & {
   /** Training steps per GPU submission (one readback each). @default {50} */
@@ -344,6 +400,11 @@ export type GpuTrainOptions = Omit<TrainOptions, "computeRound" | "lossScale" | 
  * @param options Mode, epochs, learning rate, batch size, seed, progress.
  * @returns The last epoch's mean loss (skippedSteps and flushedFraction are 0: no loss scaling
  * and no format emulation here).
+ * @throws {LoraquantRangeError} `E_RANGE` for epochs, batchSize or stepsPerSubmit that are not
+ * integers ≥ 1 (epochs ≥ 0), a negative or non-finite learning rate, or a label outside [0, 10).
+ * @throws {LoraquantTypeError} `E_SHAPE` when x does not hold n × inputs values; `E_ARG` for LoRA
+ * mode without adapters on both layers.
+ * @throws {GpuError} when the device fails or is lost (from `Batch.read`).
  */
 export async function trainMlpGpu(
   gpu: Gpu,
@@ -356,6 +417,7 @@ export async function trainMlpGpu(
   const inputs = m.l1.inputs;
   const batchSize = options.batchSize ?? 64;
   const perSubmit = options.stepsPerSubmit ?? 50;
+  checkTraining(m, x, labels, { ...options, batchSize, stepsPerSubmit: perSubmit });
   const random = mulberry32(options.seed ?? 1);
   const trained = trainedArrays(m, options.mode);
   const names = Object.keys(trained);
@@ -455,6 +517,9 @@ export async function trainMlpGpu(
  * @param labels n labels.
  * @param mode Which parameters get gradients.
  * @returns Each row's loss and the gradients by name (`w1`, `bias1`, … or `a1`, `b1`, …).
+ * @throws {LoraquantTypeError} `E_SHAPE` when x does not hold n × inputs values; `E_ARG` for LoRA
+ * mode without adapters.
+ * @throws {LoraquantRangeError} `E_RANGE` for a label outside [0, 10).
  */
 export async function gradientsGpu(
   gpu: Gpu,
@@ -463,6 +528,8 @@ export async function gradientsGpu(
   labels: ArrayLike<number>,
   mode: TrainOptions["mode"],
 ): Promise<{ loss: Float32Array; grads: Record<string, Float32Array> }> {
+  checkData("compute gradients on the GPU", m, x, labels);
+  trainedArrays(m, mode); // LoRA mode: both adapters exist
   const n = labels.length;
   const batch = gpu.batch();
   const l1 = upload(batch, m.l1, {}, 1);

@@ -15,10 +15,11 @@ import type { DemoResults } from "./results.ts";
 export const USAGE = `Usage: deno run -A demo/main.ts [options]
 
 The loraquant lecture on real data: a digit classifier, LoRA vs full fine-tuning on two shifted
-tasks, the spectrum of ΔW, merging, and nine number formats.
+tasks, the spectrum of ΔW, merging, float32 and nine smaller number formats, mixed precision
+and QLoRA. Training runs on the WebGPU kernels when an adapter exists, else on the reference.
 
 Options:
-  --quick        smaller data and fewer epochs (about 30 s instead of about a minute)
+  --quick        smaller data and fewer epochs (under a minute instead of about two)
   --cpu          use the float64 reference only, even where a WebGPU adapter exists
   --seed N       seed of the data split and of every initialisation (default 1)
   --out DIR      where results.json and report.html go (default out/demo)

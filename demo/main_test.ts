@@ -143,14 +143,16 @@ Deno.test("--quick shows the lecture's claims on real data (results.json, report
       }
     }
   }
-  // Mixed precision: flushed fractions are fractions; loss scaling flushes no more than without.
-  const mixed = new Map((r.mixedPrecision ?? []).map((m) => [m.compute, m]));
-  assertEquals(mixed.size, 4);
-  for (const m of mixed.values()) assert(m.flushedFraction >= 0 && m.flushedFraction <= 1);
-  assertLessOrEqual(
-    mixed.get("float16+loss-scaling")!.flushedFraction,
-    mixed.get("float16")!.flushedFraction,
+  // Mixed precision: the four runs, each reporting the fraction of gradient entries flushed to 0.
+  // (That loss scaling keeps small gradients is tested on one batch in mlp_test.ts: two training
+  // runs follow different trajectories, so their counts are not comparable entry by entry.)
+  assertEquals(
+    (r.mixedPrecision ?? []).map((m) => m.compute),
+    ["float32", "bfloat16", "float16", "float16+loss-scaling"],
   );
+  for (const m of r.mixedPrecision ?? []) {
+    assert(m.flushedFraction >= 0 && m.flushedFraction <= 1, `${m.compute}: ${m.flushedFraction}`);
+  }
   if (r.gpu) {
     // float32 kernels vs float64: the argmax may flip only on near-ties.
     assertGreaterOrEqual(r.gpu.argmaxAgreement, 0.99);
