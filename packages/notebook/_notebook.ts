@@ -257,7 +257,8 @@ export function codeEach(source: (t: Pick) => string): Cell {
  * The display helpers a notebook's first code cell defines, in one language: `show(svg)`,
  * `print(...parts)`, `table(head, rows)`, `say(markdown)`, `fmt(number, digits)` (locale-aware,
  * at most `digits` decimals), `fixed(number, digits)` (exactly `digits` decimals), `pct(fraction,
- * digits)` and `sci(number, digits)` (scientific notation, `4,9e-4` in Spanish).
+ * digits)`, `sci(number, digits)` (scientific notation, `4,9e-4` in Spanish) and `LANG`
+ * (`"es"` or `"en"`, the figures' `locale`).
  *
  * - Figures go out as `image/svg+xml` (what `Deno.jupyter.svg` sends) with a `text/html` copy:
  *   nbconvert 6's HTML export passes `image/svg+xml` through lxml's `clean_html`, which strips
@@ -289,7 +290,7 @@ export function displayHelpers(t: Pick, indent = ""): string {
     }`,
     "const output = async (bundle: Record<string, string>) => {",
     "  await Deno.jupyter.display(bundle, { raw: true });",
-    "  await new Promise((resolve) => setTimeout(resolve, 20));",
+    "  await new Promise((resolve) => setTimeout(resolve, 50));",
     "};",
     'const show = (svg: string) => output({ "image/svg+xml": svg, "text/html": svg });',
     'const print = (...parts: unknown[]) => output({ "text/plain": parts.map(String).join(" ") });',
@@ -321,5 +322,12 @@ export function displayHelpers(t: Pick, indent = ""): string {
     `const pct = (x: number, digits = 1) => fixed(100 * x, digits) + "${t(" %", "%")}";`,
     `// ${t("say muestra una frase en Markdown.", "say shows a sentence in Markdown.")}`,
     'const say = (text: string) => output({ "text/markdown": text });',
+    `// ${
+      t(
+        "Las figuras escriben los números en español (coma decimal).",
+        "Figures write numbers in English (decimal point).",
+      )
+    }`,
+    `const LANG = "${lang}";`,
   ].join(`\n${indent}`);
 }

@@ -301,6 +301,7 @@ const bars = ["float32", "float16"].flatMap((format) => [
   { label: format, value: gb(training(format, adapter)), group: "LoRA r = 8" },
 ]);
 await show(barChart({
+  locale: LANG,
   bars,
   title: "${
       t(
@@ -386,6 +387,7 @@ const floor = svd(planted).s[1]! ** 2 / out; // Eckart–Young: σ₂² / out
 `),
     codeEach((t) => `
 await show(lineChart({
+  locale: LANG,
   series: [
     { name: "LoRA r = 1", points: rank1.losses },
     { name: "LoRA r = 2", points: rank2.losses },

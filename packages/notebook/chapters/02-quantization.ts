@@ -76,6 +76,7 @@ const params = BigInt(
 const formats = ["float32", "float16", "bfloat16", "fp8-e4m3", "int8", "int4"];
 const gigabytes = formats.map((format) => Number(memoryBytes(params, format)) / 1e9);
 await show(barChart({
+  locale: LANG,
   bars: formats.map((format, i) => ({ label: format, value: gigabytes[i]! })),
   title: "${t("Pesos de un modelo de 7B (", "Weights of a 7B model (")}" + fmt(params) + " ${
       t("parámetros)", "parameters)")
@@ -128,6 +129,7 @@ const HOROWITZ_45NM_PJ = [
   { op: "${t("leer 32 bits de DRAM", "read 32 bits from DRAM")}", pj: 640 },
 ];
 await show(barChart({
+  locale: LANG,
   bars: HOROWITZ_45NM_PJ.map(({ op, pj }) => ({ label: op, value: pj })),
   title: "${
       t(
@@ -348,6 +350,7 @@ await print("${
       t("Máx. |error relativo| con |x| ≥ 2⁻¹⁴:", "Max |relative error| with |x| ≥ 2⁻¹⁴:")
     }", sci(Math.max(...normal.map(Math.abs))), "≤ u = 2⁻¹¹ =", sci(u));
 await show(histogram({
+  locale: LANG,
   values: normal,
   bins: 40,
   domain: [-u, u],
@@ -378,6 +381,7 @@ const points = [...x16.slice(0, 1500)].flatMap((v, i) =>
   }]
 );
 await show(scatterChart({
+  locale: LANG,
   points,
   title: "${
       t(
@@ -455,6 +459,7 @@ function int8RoundTrip(w: typeof weights) {
 }
 const plain = int8RoundTrip(weights);
 await show(histogram({
+  locale: LANG,
   values: plain.error,
   bins: 30,
   domain: [-plain.scale / 2, plain.scale / 2],

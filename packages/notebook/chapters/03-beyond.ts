@@ -510,6 +510,7 @@ const cells: Cell[] = [
   }: \${sci(gap, 1)}\`,
     );
     await show(scatterChart({
+      locale: LANG,
       title: "${
     t(
       "Los 16 niveles de NF4 frente a los de int4 simétrico",
@@ -572,6 +573,7 @@ const cells: Cell[] = [
     );
     const normalized = w.map((v, i) => v / nf4.blocks[Math.floor(i / 64)]!.scale);
     await show(histogram({
+      locale: LANG,
       values: normalized,
       bins: 40,
       domain: [-1, 1],
@@ -765,6 +767,7 @@ const cells: Cell[] = [
       ]),
     );
     await show(barChart({
+      locale: LANG,
       title: "${
     t("SQNR de los pesos gaussianos en cada formato", "SQNR of the Gaussian weights in each format")
   }",
@@ -774,6 +777,7 @@ const cells: Cell[] = [
       bars: ordered.map((s) => ({ label: s.format, value: s.sqnrDb })),
     }));
     await show(barChart({
+      locale: LANG,
       title: "${t("Bits por peso (con las escalas)", "Bits per weight (scales included)")}",
       yLabel: "${t("bits", "bits")}",
       valueFormat: ".2f",
@@ -781,6 +785,7 @@ const cells: Cell[] = [
       bars: ordered.map((s) => ({ label: s.format, value: s.bits })),
     }));
     await show(scatterChart({
+      locale: LANG,
       title: "${t("SQNR frente a bits por peso", "SQNR against bits per weight")}",
       xLabel: "${t("bits por peso", "bits per weight")}",
       yLabel: "SQNR (dB)",
@@ -914,6 +919,7 @@ const cells: Cell[] = [
       };
     });
     await show(lineChart({
+      locale: LANG,
       title: "${
     t(
       "Gradientes perdidos en float16 según el factor 2^k",
@@ -1005,6 +1011,7 @@ const cells: Cell[] = [
       ]),
     );
     await show(barChart({
+      locale: LANG,
       title: "${
     t(
       "Memoria de los pesos de LLaMA-7B (proyecciones lineales)",
@@ -1273,6 +1280,7 @@ const cells: Cell[] = [
       ]),
     );
     await show(histogram({
+      locale: LANG,
       values: boundRows[0]!.ratios,
       bins: 20,
       title: "${

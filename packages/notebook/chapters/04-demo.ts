@@ -328,6 +328,7 @@ const cells: Cell[] = [
       const level = (task: Json, accuracy: number) =>
         [[minTrainable, accuracy], [task.full.trainable, accuracy]] as const;
       await show(lineChart({
+        locale: LANG,
         title: "${
     t("Precisión frente a parámetros entrenables", "Accuracy against trainable parameters")
   }",
@@ -481,6 +482,7 @@ const cells: Cell[] = [
         }))
       );
       await show(lineChart({
+        locale: LANG,
         title: "${
     t(
       "Energía de los r primeros valores singulares de ΔW",
@@ -684,6 +686,7 @@ const cells: Cell[] = [
         ]),
       );
       await show(scatterChart({
+        locale: LANG,
         title: "${t("Precisión frente a bytes del modelo", "Accuracy against the model's bytes")}",
         xLabel: "${t("bytes (escala log)", "bytes (log scale)")}",
         yLabel: "${t("precisión", "accuracy")}",
@@ -694,6 +697,7 @@ const cells: Cell[] = [
       const withSqnr = formats.filter((q) => isNumber(q.sqnrDb) && q.sqnrDb < 1000);
       if (withSqnr.length > 0) {
         await show(barChart({
+          locale: LANG,
           title: "${t("SQNR de los pesos en cada formato", "SQNR of the weights in each format")}",
           yLabel: "SQNR (dB)",
           valueFormat: ".1f",

@@ -14,6 +14,7 @@ import {
   yAxis,
 } from "./_axis.ts";
 import {
+  argError,
   checkDomain,
   checkFormat,
   checkOptionalText,
@@ -21,17 +22,27 @@ import {
   checkScaleKind,
   checkSize,
   checkText,
+  show,
 } from "./_check.ts";
 import type { PlacedLabel } from "./_labels.ts";
 import { paletteColor, svgDocument, text, titleText } from "./_svg.ts";
 import type { ScatterChartOptions } from "./scatter_chart.ts";
 import type { AxisScaleKind, ChartSize } from "./types.ts";
 
-/** The checked size and title of a chart. */
+/** The checked size and title of a chart, and its number writer. */
 export interface ChartHead {
   width: number;
   height: number;
   title: string | undefined;
+  /** Rewrites a number d3-format wrote (in English) for the chart's locale. */
+  localize: (formatted: string) => string;
+}
+
+/** For `"es"`, swaps the decimal point and the thousands comma of an English-formatted number. */
+export function localizer(locale: "en" | "es"): (formatted: string) => string {
+  return locale === "es"
+    ? (formatted) => formatted.replace(/[.,]/g, (c) => (c === "." ? "," : "."))
+    : (formatted) => formatted;
 }
 
 /** Checks the options object of `fn`, its size (640×360 by default) and its optional title. */
@@ -41,7 +52,16 @@ export function checkChart(
 ): ChartHead {
   checkOptions(options, fn);
   const { width, height } = checkSize(options);
-  return { width, height, title: checkOptionalText(options.title, "title") };
+  const locale = options.locale ?? "en";
+  if (locale !== "en" && locale !== "es") {
+    throw argError(`locale must be "en" or "es", got ${show(locale)}`);
+  }
+  return {
+    width,
+    height,
+    title: checkOptionalText(options.title, "title"),
+    localize: localizer(locale),
+  };
 }
 
 /** Checks the two (required) axis labels. */
@@ -123,10 +143,18 @@ export interface AxisInput extends AxisSpec {
   integer?: boolean;
 }
 
-/** A numeric axis: its scale over the data (or the fixed domain), made nice, and its ticks. */
-export function numericAxis(input: AxisInput, count: number): { scale: NumScale; ticks: Tick[] } {
+/**
+ * A numeric axis: its scale over the data (or the fixed domain), made nice, and its ticks, their
+ * labels written by `localize`.
+ */
+export function numericAxis(
+  input: AxisInput,
+  count: number,
+  localize: (formatted: string) => string,
+): { scale: NumScale; ticks: Tick[] } {
   const scale = makeScale(input.kind, input.values, input.domain, input.zero);
-  const ticks = axisTicks(scale, input.kind, count, input.format);
+  const ticks = axisTicks(scale, input.kind, count, input.format)
+    .map((t) => (t.label === undefined ? t : { ...t, label: localize(t.label) }));
   return { scale, ticks: input.integer ? ticks.filter((t) => Number.isInteger(t.value)) : ticks };
 }
 
@@ -161,8 +189,8 @@ export function xyPlot(
   yInput: AxisInput,
   legendWidth: number,
 ): XYPlot {
-  const x = numericAxis(xInput, xTickCount(chart.width));
-  const y = numericAxis(yInput, yTickCount(chart.height));
+  const x = numericAxis(xInput, xTickCount(chart.width), chart.localize);
+  const y = numericAxis(yInput, yTickCount(chart.height), chart.localize);
   const frame = chartFrame(chart, y.ticks, legendWidth);
   x.scale.range([frame.left, frame.right]);
   y.scale.range([frame.bottom, frame.top]);

@@ -132,6 +132,7 @@ export function barChart(options: BarChartOptions): string {
   const { scale: y, ticks: yTicks } = numericAxis(
     { kind, domain: yDomain, format: yFmt, values: bars.map((b) => b.value), zero: true },
     yTickCount(height),
+    chart.localize,
   );
   const { colors, items } = groupColors(groups, "rect");
   const lw = legendWidth(items, width);
@@ -173,7 +174,7 @@ export function barChart(options: BarChartOptions): string {
         y: below ? rectY + h + 12 : rectY - 4,
         "text-anchor": "middle",
         "font-size": 10,
-      }, valueFmt(b.value)));
+      }, chart.localize(valueFmt(b.value))));
     }
   }
   const axis: string[] = [

@@ -1,7 +1,7 @@
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "@std/assert";
 import fc from "fast-check";
 import { barChart } from "./bar_chart.ts";
-import { attr, axisTicks, byClass, parseSvg, texts } from "./_testing.ts";
+import { attr, axisTicks, byClass, parseSvg, textOf, texts } from "./_testing.ts";
 
 Deno.test("barChart() makes each bar's height proportional to its value (linear)", () => {
   fc.assert(
@@ -126,5 +126,31 @@ Deno.test("barChart() rejects bad input, naming the argument", () => {
       ),
     TypeError,
     "bars[0].label",
+  );
+});
+
+Deno.test("barChart() writes numbers with a decimal comma for locale es, text untouched", () => {
+  const options = {
+    bars: [{ label: "a.b, c", value: 1234.5 }, { label: "d", value: 0.25 }],
+    yLabel: "valor, en 1.000",
+    valueFormat: ",.2f",
+  };
+  const en = parseSvg(barChart(options));
+  const es = parseSvg(barChart({ ...options, locale: "es" }));
+  const values = (svg: ReturnType<typeof parseSvg>) => byClass(svg, "value").map(textOf);
+  assertEquals(values(en), ["1,234.50", "0.25"]);
+  assertEquals(values(es), ["1.234,50", "0,25"]);
+  // Tick labels follow: every English tick label reads the same with . and , swapped.
+  const swap = (s: string) => s.replace(/[.,]/g, (c) => (c === "." ? "," : "."));
+  assertEquals(
+    axisTicks(es, "y").map((t) => t.label),
+    axisTicks(en, "y").map((t) => t.label && swap(t.label)),
+  );
+  // The caller's text is never rewritten.
+  for (const t of ["a.b, c", "valor, en 1.000"]) assert(texts(es).includes(t), t);
+  assertThrows(
+    () => barChart({ ...options, locale: "fr" as "es" }),
+    TypeError,
+    'locale must be "en" or "es"',
   );
 });

@@ -29,12 +29,17 @@ export interface Series {
   readonly labels?: readonly string[] | undefined;
 }
 
-/** The pixel size of a chart. */
+/** The pixel size of a chart, and how it writes numbers. */
 export interface ChartSize {
   /** Width in px. @default {640} */
   readonly width?: number | undefined;
   /** Height in px. @default {360} */
   readonly height?: number | undefined;
+  /**
+   * How tick labels and printed values write numbers: `"en"` 1,234.5, `"es"` 1.234,5 (decimal
+   * comma). Text given by the caller is never changed. @default {"en"}
+   */
+  readonly locale?: "en" | "es" | undefined;
 }
 
 /** The scale of a numeric axis. */

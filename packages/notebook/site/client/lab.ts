@@ -65,6 +65,7 @@ function rankFigure(s: SiteStrings, lang: Lang): void {
       s.countFormula(integer.format(d), integer.format(k), String(rank))
     } = ${integer.format(lora)}`;
     bars.innerHTML = barChart({
+      locale: lang,
       bars: [
         { label: s.barFull, value: Number(full) },
         { label: s.barLora, value: Number(lora) },
@@ -111,6 +112,7 @@ function bitsFigure(s: SiteStrings, lang: Lang): void {
     value.value = String(bits);
     const schemeName = chosen === "group" ? s.schemeGroup : s.schemeTensor;
     figure.innerHTML = histogram({
+      locale: lang,
       values: outcome.errors,
       bins: 41,
       title: s.histogramTitle(bits, schemeName),
