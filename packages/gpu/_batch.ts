@@ -2,7 +2,7 @@
 // arguments, uploads its inputs, and records its dispatch into its own command buffer inside
 // error scopes (so a failure names its kernel); read() submits them all with one copy into a
 // staging buffer and awaits the scopes, the map and the device-loss signal together.
-import { LoraquantRangeError, LoraquantTypeError } from "@loraquant/reference/errors";
+import { argError, LoraquantRangeError, LoraquantTypeError } from "@loraquant/reference/errors";
 import type {
   Batch,
   CastFromFloat32Options,
@@ -67,10 +67,6 @@ const STORAGE_IN = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
 const STORAGE_OUT = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC;
 const UNIFORM = GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST;
 const STAGING = GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST;
-
-function argError(message: string): LoraquantTypeError {
-  return new LoraquantTypeError("E_ARG", message);
-}
 
 function formatBytes(bytes: number): string {
   return bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : `${bytes} bytes`;

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { LoraquantRangeError, LoraquantTypeError } from "@loraquant/reference/errors";
+import { argError, rangeError, shapeError } from "@loraquant/reference/errors";
 import type { Batch, GpuHandle } from "./batch.ts";
 import type { Float32Matrix } from "./matmul.ts";
 import type { GpuQuantizeDtype } from "./quantize.ts";
@@ -164,18 +164,6 @@ export const DEQUANT_MATMUL_WGSL: Readonly<Record<GpuQuantizeDtype, string>> = {
   int4: dequantKernel("int4"),
   uint4: dequantKernel("uint4"),
 };
-
-function argError(message: string): LoraquantTypeError {
-  return new LoraquantTypeError("E_ARG", message);
-}
-
-function shapeError(message: string): LoraquantTypeError {
-  return new LoraquantTypeError("E_SHAPE", message);
-}
-
-function rangeError(message: string): LoraquantRangeError {
-  return new LoraquantRangeError("E_RANGE", message);
-}
 
 function isCount(v: unknown): v is number {
   return typeof v === "number" && Number.isSafeInteger(v) && v >= 0;

@@ -25,7 +25,7 @@
  *
  * @module
  */
-import { LoraquantTypeError } from "@loraquant/reference/errors";
+import { argError, LoraquantTypeError } from "@loraquant/reference/errors";
 import type { Batch, GpuHandle } from "./batch.ts";
 
 /** An int8 matrix: `data` holds rows·cols elements, row-major. */
@@ -186,10 +186,6 @@ function packInt8(x: Int8Matrix, transpose: boolean): Uint32Array {
     }
   }
   return packed;
-}
-
-function argError(message: string): LoraquantTypeError {
-  return new LoraquantTypeError("E_ARG", message);
 }
 
 function checkMatrix(name: string, x: unknown): Int8Matrix {

@@ -69,6 +69,7 @@ import {
   LoraquantRangeError,
   LoraquantTypeError,
 } from "@loraquant/reference/errors";
+import { argError, rangeError, shapeError } from "@loraquant/reference/errors";
 import {
   checkMatrix,
   encodeMatrix,
@@ -245,18 +246,6 @@ class CastPool {
 
 /** Validates one request and enqueues its GPU work on the batch. */
 type GpuOpHandler = (request: Request, batch: Batch, context: OpContext) => Pending;
-
-function argError(message: string): LoraquantTypeError {
-  return new LoraquantTypeError("E_ARG", message);
-}
-
-function shapeError(message: string): LoraquantTypeError {
-  return new LoraquantTypeError("E_SHAPE", message);
-}
-
-function rangeError(message: string): LoraquantRangeError {
-  return new LoraquantRangeError("E_RANGE", message);
-}
 
 /** A protocol-valid request this oracle does not implement. */
 function notHere(op: string, what: string): LoraquantTypeError {

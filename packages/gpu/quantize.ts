@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { LoraquantRangeError, LoraquantTypeError } from "@loraquant/reference/errors";
+import { argError, rangeError, shapeError } from "@loraquant/reference/errors";
 import type { Batch, GpuHandle } from "./batch.ts";
 import type { Float32Matrix } from "./matmul.ts";
 
@@ -206,18 +206,6 @@ interface Plan {
   readonly colDiv: number;
   readonly colMul: number;
   readonly groupSize: number;
-}
-
-function argError(message: string): LoraquantTypeError {
-  return new LoraquantTypeError("E_ARG", message);
-}
-
-function shapeError(message: string): LoraquantTypeError {
-  return new LoraquantTypeError("E_SHAPE", message);
-}
-
-function rangeError(message: string): LoraquantRangeError {
-  return new LoraquantRangeError("E_RANGE", message);
 }
 
 function show(x: unknown): string {

@@ -1,21 +1,8 @@
-// Internal shorthands that build the typed errors. Each returns the error so callers write
-// `throw argError(...)`, which keeps control flow visible to the type checker.
-import { LoraquantRangeError, LoraquantTypeError } from "./errors.ts";
+// Internal shorthands that build the typed errors (argError, shapeError and rangeError are the
+// public ones of errors.ts). Each returns the error so callers write `throw argError(...)`.
+import { LoraquantRangeError } from "./errors.ts";
 
-/** An argument is missing, of the wrong type, an unknown enum value, or a refused combination. */
-export function argError(message: string): LoraquantTypeError {
-  return new LoraquantTypeError("E_ARG", message);
-}
-
-/** Shapes or lengths disagree. */
-export function shapeError(message: string): LoraquantTypeError {
-  return new LoraquantTypeError("E_SHAPE", message);
-}
-
-/** A value lies outside its domain. */
-export function rangeError(message: string): LoraquantRangeError {
-  return new LoraquantRangeError("E_RANGE", message);
-}
+export { argError, rangeError, shapeError } from "./errors.ts";
 
 /** An integer result does not fit and the overflow rule is `"error"`. */
 export function overflowError(message: string): LoraquantRangeError {

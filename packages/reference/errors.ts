@@ -110,3 +110,59 @@ export type LoraquantError = LoraquantTypeError | LoraquantRangeError;
 export function isLoraquantError(error: unknown): error is LoraquantError {
   return error instanceof LoraquantTypeError || error instanceof LoraquantRangeError;
 }
+
+/**
+ * A {@linkcode LoraquantTypeError} with code `E_ARG`: an argument is missing, of the wrong type,
+ * an unknown enum value, or a refused combination. Returned, not thrown, so callers write
+ * `throw argError(…)` and the type checker sees the control flow.
+ *
+ * @param message What is wrong and why, naming the argument.
+ * @returns The error.
+ *
+ * @example
+ * ```ts
+ * import { argError } from "@loraquant/reference/errors";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(argError("rounding must be a rounding mode, got \"up\"").code, "E_ARG");
+ * ```
+ */
+export function argError(message: string): LoraquantTypeError {
+  return new LoraquantTypeError("E_ARG", message);
+}
+
+/**
+ * A {@linkcode LoraquantTypeError} with code `E_SHAPE`: shapes or lengths disagree.
+ *
+ * @param message Which shapes, and what was expected.
+ * @returns The error.
+ *
+ * @example
+ * ```ts
+ * import { shapeError } from "@loraquant/reference/errors";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(shapeError("b must be 3×r, got 2×1").code, "E_SHAPE");
+ * ```
+ */
+export function shapeError(message: string): LoraquantTypeError {
+  return new LoraquantTypeError("E_SHAPE", message);
+}
+
+/**
+ * A {@linkcode LoraquantRangeError} with code `E_RANGE`: a value lies outside its domain.
+ *
+ * @param message Which value, its domain, and what it was.
+ * @returns The error.
+ *
+ * @example
+ * ```ts
+ * import { rangeError } from "@loraquant/reference/errors";
+ * import { assertEquals } from "@std/assert";
+ *
+ * assertEquals(rangeError("scale must be > 0, got -1").code, "E_RANGE");
+ * ```
+ */
+export function rangeError(message: string): LoraquantRangeError {
+  return new LoraquantRangeError("E_RANGE", message);
+}

@@ -1,25 +1,9 @@
 // Private input checks shared by the figures. Each throws the reference's typed errors
 // (TypeError E_ARG / E_SHAPE, RangeError E_RANGE) naming the argument and the offending value.
-import {
-  LoraquantRangeError,
-  LoraquantTypeError,
-  type TypeErrorCode,
-} from "@loraquant/reference/errors";
+import { argError, rangeError, shapeError } from "@loraquant/reference/errors";
 import type { AxisScaleKind, ChartSize, Matrix } from "./types.ts";
 
-/** A maker of the reference's `TypeError` with one code. */
-const typeError = (code: TypeErrorCode) => (message: string): LoraquantTypeError =>
-  new LoraquantTypeError(code, message);
-
-/** A missing or ill-typed argument. */
-export const argError: (message: string) => LoraquantTypeError = typeError("E_ARG");
-
-/** Shapes or lengths disagree. */
-export const shapeError: (message: string) => LoraquantTypeError = typeError("E_SHAPE");
-
-/** A value outside its domain. */
-export const rangeError = (message: string): LoraquantRangeError =>
-  new LoraquantRangeError("E_RANGE", message);
+export { argError, rangeError, shapeError };
 
 /** Prints a value for a message (`-0`, `NaN`, strings quoted). */
 export function show(x: unknown): string {
