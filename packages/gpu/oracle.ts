@@ -82,7 +82,10 @@ import {
   readVector,
   type Request,
 } from "@loraquant/reference/protocol";
+import { INTEGER_DTYPES } from "@loraquant/reference/dtype";
+import { FLOAT_FORMAT_NAMES } from "@loraquant/reference/format";
 import { streamLines, tooLongAnswer } from "@loraquant/reference/oracle";
+import { ROUNDING_MODES } from "@loraquant/reference/rounding";
 import type { Batch, GpuArray, GpuHandle } from "./batch.ts";
 import { type Gpu, requestGpu } from "./device.ts";
 import { GpuError } from "./gpu_error.ts";
@@ -116,35 +119,9 @@ export const GPU_ORACLE_OPS: readonly string[] = [
 /** The ops answered within the protocol's float32 bound rather than exactly. */
 export const GPU_ORACLE_BOUNDED: readonly string[] = ["matmul", "lora.forward", "lora.merge"];
 
-/** Every float format of the protocol (an unknown one is `E_ARG`, a known one not done here `E_OP`). */
-const PROTOCOL_FLOAT_FORMATS = [
-  "float64",
-  "float32",
-  "float16",
-  "bfloat16",
-  "fp8-e4m3",
-  "fp8-e5m2",
-  "fp6-e2m3",
-  "fp6-e3m2",
-  "fp4-e2m1",
-] as const;
-/** Every integer dtype of the protocol's `int`. */
-const PROTOCOL_INTEGER_DTYPES = [
-  "int4",
-  "uint4",
-  "int8",
-  "uint8",
-  "int16",
-  "uint16",
-  "int32",
-] as const;
+// The protocol's enums come from the reference: an unknown value is `E_ARG`, a known one that the
+// GPU does not implement `E_OP`.
 const PROTOCOL_INTEGER_ACCUMULATORS = ["int16", "int32", "int64"] as const;
-const PROTOCOL_ROUNDING_MODES = [
-  "nearest-even",
-  "nearest-away",
-  "toward-zero",
-  "stochastic",
-] as const;
 const MATMUL_OVERFLOW_RULES = ["wrap", "saturate", "error"] as const;
 /** The narrow formats the GPU cast kernels implement. */
 const KERNEL_FORMATS: readonly string[] = ["float16", "bfloat16", "fp8-e4m3", "fp8-e5m2"];
@@ -271,9 +248,9 @@ function firstNonFloat32(x: Float64Array): number {
 /** `cast`: float32 inputs to float32/float16/bfloat16/fp8, nearest-even, on the cast kernels. */
 const castOp: GpuOpHandler = (request, _batch, context) => {
   // E_ARG, as the reference reads them.
-  const format = readEnum(request, "format", PROTOCOL_FLOAT_FORMATS);
+  const format = readEnum(request, "format", FLOAT_FORMAT_NAMES);
   const x = readVector(request, "x"); // (count)
-  const rounding = readEnum(request, "rounding", PROTOCOL_ROUNDING_MODES, "nearest-even");
+  const rounding = readEnum(request, "rounding", ROUNDING_MODES, "nearest-even");
   const saturate = readBoolean(request, "saturate", false);
   // E_OP: protocol-valid, not implemented here.
   if (format !== "float32" && !KERNEL_FORMATS.includes(format)) {
@@ -318,11 +295,11 @@ const castOp: GpuOpHandler = (request, _batch, context) => {
 const matmulOp: GpuOpHandler = (request, batch, context) => {
   // E_ARG, in the reference's order.
   const dtype = readEnum(request, "dtype", [
-    ...PROTOCOL_FLOAT_FORMATS,
-    ...PROTOCOL_INTEGER_DTYPES,
+    ...FLOAT_FORMAT_NAMES,
+    ...INTEGER_DTYPES,
   ]);
   const accumulate = readEnum(request, "accumulate", [
-    ...PROTOCOL_FLOAT_FORMATS,
+    ...FLOAT_FORMAT_NAMES,
     ...PROTOCOL_INTEGER_ACCUMULATORS,
   ]);
   const rawA = readMatrix(request, "a");
@@ -331,7 +308,7 @@ const matmulOp: GpuOpHandler = (request, batch, context) => {
     accumulate,
   );
   if (integerAccumulator) readEnum(request, "overflow", MATMUL_OVERFLOW_RULES, "error");
-  const floatDtype = (PROTOCOL_FLOAT_FORMATS as readonly string[]).includes(dtype);
+  const floatDtype = (FLOAT_FORMAT_NAMES as readonly string[]).includes(dtype);
   if (integerAccumulator && floatDtype) {
     throw argError(
       `Refused combination: float dtype ${dtype} with integer accumulate ${accumulate}`,
@@ -484,7 +461,7 @@ const quantizeOp: GpuOpHandler = (request, batch, context) => {
     : "symmetric";
   const granularity = readEnum(request, "granularity", GRANULARITIES);
   const range = readEnum(request, "range", QUANTIZE_RANGES, "full");
-  const rounding = readEnum(request, "rounding", PROTOCOL_ROUNDING_MODES, "nearest-even");
+  const rounding = readEnum(request, "rounding", ROUNDING_MODES, "nearest-even");
   const profile = readEnum(request, "profile", QUANTIZE_PROFILES, "exact");
   const givenZeroPoint = readVector(request, "zeroPoint", { optional: true });
   if (range === "restricted" && dtype.startsWith("u")) {
