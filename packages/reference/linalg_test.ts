@@ -1,20 +1,15 @@
 import fc from "fast-check";
 import { assert, assertEquals, assertLessOrEqual, assertThrows } from "@std/assert";
-import { fcParams } from "./_testing.ts";
+import { binaryFraction, fcParams } from "./_testing.ts";
 import { addScaled, frobeniusNorm, identity, multiply, qr, rowNorms, transpose } from "./linalg.ts";
 import { matrix } from "./matrix.ts";
 import type { Matrix } from "./matrix.ts";
 import { LoraquantRangeError, LoraquantTypeError } from "./errors.ts";
 
-// Independent exact arithmetic: a float64 as the fraction num/2^k from its IEEE 754 bits.
+// Independent exact arithmetic: a float64 as num·2^exp, from its IEEE 754 bits (exp ≥ −1074).
 function exact(x: number): { num: bigint; exp: number } {
-  const view = new DataView(new ArrayBuffer(8));
-  view.setFloat64(0, x);
-  const bits = view.getBigUint64(0);
-  const sign = bits >> 63n ? -1n : 1n;
-  const e = Number((bits >> 52n) & 0x7ffn);
-  const f = bits & ((1n << 52n) - 1n);
-  return e === 0 ? { num: sign * f, exp: -1074 } : { num: sign * (f | (1n << 52n)), exp: e - 1075 };
+  const { n, k } = binaryFraction(x);
+  return { num: n, exp: -Number(k) };
 }
 
 /** Σ_l a_l·b_l exactly, as an integer numerator over 2^2148, then converted to a float with ≥ 60 bits. */

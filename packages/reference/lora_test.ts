@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { assert, assertEquals, assertLessOrEqual, assertThrows } from "@std/assert";
-import { fcParams } from "./_testing.ts";
+import { binaryFraction, fcParams } from "./_testing.ts";
 import { LoraquantRangeError, LoraquantTypeError } from "./errors.ts";
 import { frobeniusNorm, multiply } from "./linalg.ts";
 import {
@@ -31,18 +31,10 @@ interface Frac {
   n: bigint;
   d: bigint;
 }
+/** A float64 as an exact fraction, from its IEEE 754 bits (binaryFraction). */
 function frac(x: number): Frac {
-  const view = new DataView(new ArrayBuffer(8));
-  view.setFloat64(0, x);
-  const bits = view.getBigUint64(0);
-  const sign = bits >> 63n ? -1n : 1n;
-  const e = Number((bits >> 52n) & 0x7ffn);
-  const f = bits & ((1n << 52n) - 1n);
-  const m = e === 0 ? f : f | (1n << 52n);
-  const exp = e === 0 ? -1074 : e - 1075;
-  return exp >= 0
-    ? { n: sign * (m << BigInt(exp)), d: 1n }
-    : { n: sign * m, d: 1n << BigInt(-exp) };
+  const { n, k } = binaryFraction(x);
+  return { n, d: 1n << k };
 }
 const add = (a: Frac, b: Frac): Frac => ({ n: a.n * b.d + b.n * a.d, d: a.d * b.d });
 const mul = (a: Frac, b: Frac): Frac => ({ n: a.n * b.n, d: a.d * b.d });
